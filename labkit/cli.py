@@ -1,0 +1,95 @@
+"""The ``labkit`` command: ``labkit up | down | status``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cloud import control
+from .cloud.settings import DEFAULT_PORT, default_data_dir, default_port
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+
+
+def _up(args: argparse.Namespace) -> int:
+    info = control.start(args.port or default_port(), _data_dir(args))
+    if info.already_running:
+        print(f"The local cloud is already running (pid {info.pid}).")
+    else:
+        print(f"The local cloud is running (pid {info.pid}, data in {info.data_dir}).")
+    print(f"endpoint: {info.endpoint}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    if control.stop(_data_dir(args)):
+        print("The local cloud has stopped; its state is saved and comes back with `labkit up`.")
+    else:
+        print(f"No local cloud is running for {_data_dir(args)}.")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    document = control.status(_data_dir(args))
+    if args.json:
+        print(json.dumps({"running": document is not None, **(document or {})}, indent=2))
+        return 0 if document else 3
+    if document is None:
+        print(f"The local cloud is not running (data dir {_data_dir(args)}). Start it: labkit up")
+        return 3
+    print(f"running   pid {document['pid']}, up {document['uptime_seconds']} s")
+    print(f"endpoint: {document['endpoint']}")
+    print(f"data dir  {document['data_dir']}")
+    functions = document.get("functions") or {}
+    for name, figures in sorted(functions.items()):
+        summary = ", ".join(f"{key} {value}" for key, value in figures.items())
+        print(f"function  {name}: {summary}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="labkit", description="Run the DynamoDB Streams + Lambda workshop."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def with_data_dir(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument(
+            "--data-dir",
+            help="where the local cloud keeps its state "
+            f"(default: $LABKIT_DATA_DIR or {default_data_dir()})",
+        )
+        return sub
+
+    up = with_data_dir(commands.add_parser("up", help="start the local cloud in the background"))
+    up.add_argument(
+        "--port", type=int, help=f"port on 127.0.0.1 (default: $LABKIT_PORT or {DEFAULT_PORT})"
+    )
+    up.set_defaults(run=_up)
+    with_data_dir(
+        commands.add_parser("down", help="stop the local cloud, saving its state")
+    ).set_defaults(run=_down)
+    status = with_data_dir(
+        commands.add_parser("status", help="is the local cloud running, and how is it doing")
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except control.CloudError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

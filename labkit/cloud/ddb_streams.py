@@ -1,0 +1,141 @@
+"""DynamoDB Streams as AWS writes them, replacing moto's stream shard.
+
+moto's shard differs from AWS in ways a streams workshop cannot live with. This shard:
+- emits one record per change: an upsert through ``update_item`` is one INSERT, not two;
+- emits nothing for a write that changes nothing;
+- keeps working (silently) after the stream is disabled, instead of failing every write;
+- stamps records with the table's region;
+- never hands records to moto's own Lambda delivery, which would clear the shard;
+- drops records older than the 24-hour retention, so memory stays bounded;
+- tells a listener (the event source mapping engine) the moment a record is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from moto.dynamodb.models.table import StreamRecord, StreamShard
+
+RETENTION_SECONDS = 24 * 60 * 60
+
+#: Called with a stream ARN each time a record is appended. Set by the cloud server.
+record_listener: Callable[[str], None] | None = None
+
+_collapsing = threading.local()
+
+
+@contextlib.contextmanager
+def one_record_per_call() -> Iterator[None]:
+    """Within the block, all changes to one item yield one stream record (first old, last new).
+
+    moto's ``update_item`` on a missing item first puts a key-only item and then updates it,
+    which would otherwise produce two INSERT records.
+    """
+    if getattr(_collapsing, "pending", None) is not None:
+        yield
+        return
+    _collapsing.pending = {}
+    try:
+        yield
+        pending: dict[tuple[int, Any], list[Any]] = _collapsing.pending
+    finally:
+        _collapsing.pending = None
+    for (_, _key), (shard, old, new) in pending.items():
+        shard.append_change(old, new)
+
+
+def _item_key(item: Any) -> Any:
+    return (item.hash_key, item.range_key)
+
+
+class LabkitStreamShard(StreamShard):  # type: ignore[misc]
+    """One shard per stream, with AWS's record semantics (see the module docstring)."""
+
+    def __init__(self, account_id: str, table: Any) -> None:
+        super().__init__(account_id, table)
+        created_ms = int(time.time() * 1000)
+        self.id = f"shardId-{created_ms:020d}-{abs(hash((table.name, created_ms))) % 16**8:08x}"
+        self.view_type: str = table.stream_specification["StreamViewType"]
+        self.trimmed = 0
+
+    # The first sequence number still held moves forward as old records are trimmed, so that
+    # TRIM_HORIZON and LATEST iterators (computed by moto from this and len(items)) stay right.
+    @property  # type: ignore[override]
+    def starting_sequence_number(self) -> int:
+        return int(self.__dict__.get("_base", 0)) + int(self.__dict__.get("trimmed", 0))
+
+    @starting_sequence_number.setter
+    def starting_sequence_number(self, value: int) -> None:
+        self.__dict__["_base"] = value
+
+    @property
+    def stream_arn(self) -> str:
+        return f"{self.table.table_arn}/stream/{self.table.latest_stream_label}"
+
+    @property
+    def enabled(self) -> bool:
+        spec = self.table.stream_specification or {}
+        return bool(spec.get("StreamEnabled")) and self.table.stream_shard is self
+
+    def next_sequence_number(self) -> int:
+        return self.starting_sequence_number + len(self.items)
+
+    def add(self, old: Any, new: Any) -> None:
+        pending = getattr(_collapsing, "pending", None)
+        if pending is None:
+            self.append_change(old, new)
+            return
+        key = (id(self), _item_key(old if old is not None else new))
+        if key in pending:
+            pending[key][2] = new
+        else:
+            pending[key] = [self, old, new]
+
+    def append_change(self, old: Any, new: Any) -> None:
+        """Append the stream record for one item change, as AWS would write it."""
+        if not self.enabled:
+            return
+        if old is not None and new is not None and old.to_json() == new.to_json():
+            return
+        event_name = "INSERT" if old is None else ("REMOVE" if new is None else "MODIFY")
+        record = StreamRecord(
+            self.table, self.view_type, event_name, old, new, self.next_sequence_number()
+        )
+        record.record["awsRegion"] = self.table.region_name
+        record.record["dynamodb"]["ApproximateCreationDateTime"] = time.time()
+        self.items.append(record)
+        self._trim()
+        if record_listener is not None:
+            record_listener(self.stream_arn)
+
+    def truncate(self, length: int) -> None:
+        """Forget records appended after ``length`` (a cancelled transaction)."""
+        del self.items[length:]
+
+    def _trim(self) -> None:
+        horizon = time.time() - RETENTION_SECONDS
+        drop = 0
+        for record in self.items:
+            if record.record["dynamodb"]["ApproximateCreationDateTime"] >= horizon:
+                break
+            drop += 1
+        if drop:
+            del self.items[:drop]
+            self.trimmed += drop
+
+    def get(self, start: int, quantity: int) -> list[dict[str, Any]]:
+        offset = max(start - self.starting_sequence_number, 0)
+        return [record.to_json() for record in self.items[offset : offset + quantity]]
+
+    def records_after(self, sequence_number: int | None, limit: int) -> list[Any]:
+        """Stream records strictly after ``sequence_number`` (all retained ones for ``None``)."""
+        offset = (
+            0 if sequence_number is None else sequence_number + 1 - self.starting_sequence_number
+        )
+        offset = max(offset, 0)
+        found: list[Any] = self.items[offset : offset + limit]
+        return found

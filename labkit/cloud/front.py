@@ -1,0 +1,126 @@
+"""The cloud's front door: a WSGI app in front of moto's server.
+
+A few operations belong to labkit (they need behaviour moto lacks); everything else passes
+through to moto unchanged, one request at a time under the moto lock.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.test import run_wsgi_app
+
+from .awsrequest import AwsRequest, from_environ
+from .mutex import MOTO_LOCK
+from .replies import Reply, json_protocol_error
+
+log = logging.getLogger("labkit.cloud.front")
+
+Forward = Callable[[bytes | None], Reply]
+Handler = Callable[[AwsRequest, Forward], Reply]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which requests a handler takes: by service, and by method + path or by target."""
+
+    service: str
+    handler: Handler
+    method: str | None = None
+    path: re.Pattern[str] | None = None
+    target: str | None = None
+
+    def matches(self, request: AwsRequest) -> bool:
+        if request.service != self.service:
+            return False
+        if self.target is not None and request.target != self.target:
+            return False
+        if self.method is not None and request.method != self.method:
+            return False
+        return self.path is None or bool(self.path.fullmatch(request.path))
+
+
+class Front:
+    """Routes requests; calls ``on_forwarded`` after each request moto handled."""
+
+    def __init__(self, moto_app: Any, routes: Iterable[Route] = ()) -> None:
+        self.moto_app = moto_app
+        self.routes: list[Route] = list(routes)
+        self.gates: list[Callable[[AwsRequest], Reply | None]] = []
+        self.on_forwarded: list[Callable[[AwsRequest, Reply], None]] = []
+
+    def add_routes(self, routes: Iterable[Route]) -> None:
+        self.routes.extend(routes)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        request = from_environ(environ, body)
+        try:
+            reply = self.dispatch(request, environ)
+        except Exception:
+            log.exception("unexpected failure serving %s %s", request.method, request.path)
+            reply = json_protocol_error(
+                "InternalFailure", "The local cloud hit an unexpected error; see cloud.log.", 500
+            )
+        start_response(
+            f"{reply.status} {_REASONS.get(reply.status, 'Status')}",
+            [*reply.headers.items(), ("Content-Length", str(len(reply.body)))],
+        )
+        return [reply.body]
+
+    def dispatch(self, request: AwsRequest, environ: dict[str, Any]) -> Reply:
+        for gate in self.gates:
+            refusal = gate(request)
+            if refusal is not None:
+                return refusal
+
+        def forward(new_body: bytes | None) -> Reply:
+            return self.forward(request, environ, request.body if new_body is None else new_body)
+
+        for route in self.routes:
+            if route.matches(request):
+                return route.handler(request, forward)
+        return forward(None)
+
+    def forward(self, request: AwsRequest, environ: dict[str, Any], body: bytes) -> Reply:
+        """Let moto serve the request (with ``body``), holding the moto lock throughout."""
+        moto_environ = dict(environ)
+        moto_environ["wsgi.input"] = io.BytesIO(body)
+        moto_environ["CONTENT_LENGTH"] = str(len(body))
+        with MOTO_LOCK:
+            app_iter, status, headers = run_wsgi_app(self.moto_app, moto_environ, buffered=True)
+            try:
+                data = b"".join(app_iter)
+            finally:
+                close = getattr(app_iter, "close", None)
+                if close is not None:
+                    close()
+        reply = Reply(
+            int(status.split(" ", 1)[0]),
+            data,
+            {k: v for k, v in headers.items() if k.lower() not in _HOP_HEADERS},
+        )
+        for listener in self.on_forwarded:
+            listener(request, reply)
+        return reply
+
+
+_HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", "date"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}

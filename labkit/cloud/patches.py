@@ -1,0 +1,191 @@
+"""The changes labkit makes to moto, installed once in the cloud process.
+
+Each patch fixes one place where moto differs from AWS in a way the workshop would show, or
+where moto would leak memory in a long-lived process. They are small and named after the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from . import ddb_streams, ddb_transactions
+
+_installed = False
+
+#: Called for invocations moto starts itself (SNS subscriptions, S3 notifications):
+#: ``hook(function, payload_bytes)``. Set by the cloud server.
+moto_invoke_hook: Callable[[Any, bytes], None] | None = None
+
+MAX_OPEN_STREAM_ITERATORS = 10_000
+
+
+class BoundedDict(OrderedDict[Any, Any]):
+    """A dict that forgets its oldest entries beyond ``MAX_OPEN_STREAM_ITERATORS``."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(key, value)
+        while len(self) > MAX_OPEN_STREAM_ITERATORS:
+            self.popitem(last=False)
+
+
+def install() -> None:
+    """Install every patch (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    _stop_tracking_every_model_instance()
+    _use_labkit_stream_shards()
+    _make_transactions_item_level()
+    _bound_stream_iterators()
+    _keep_kinesis_sequence_lookups_constant_time()
+    _make_sqs_queues_picklable()
+    _make_lambda_storage_picklable()
+    _route_moto_lambda_invocations()
+
+
+def _stop_tracking_every_model_instance() -> None:
+    # moto appends every model object ever created to a class-level list (for its test reset),
+    # so a long-lived server keeps every item version, stream record and table copy forever.
+    from moto.core.common_models import BaseModel
+
+    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = __new__  # type: ignore[method-assign,assignment]
+
+
+def _use_labkit_stream_shards() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import table as table_module
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    table_module.StreamShard = ddb_streams.LabkitStreamShard  # type: ignore[misc]
+
+    original_update_item = DynamoDBBackend.update_item
+
+    @functools.wraps(original_update_item)
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with ddb_streams.one_record_per_call():
+            return original_update_item(self, *args, **kwargs)
+
+    DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
+
+    original_describe = DynamoDBStreamsBackend.describe_stream
+
+    @functools.wraps(original_describe)
+    def describe_stream(self: Any, arn: str) -> dict[str, Any]:
+        table = self._get_table_from_arn(arn)
+        shard = table.stream_shard
+        spec = table.stream_specification or {}
+        if shard is None or spec.get("StreamViewType"):
+            return original_describe(self, arn)  # type: ignore[no-any-return]
+        # A disabled stream: AWS still describes it, with status DISABLED.
+        spec_backup = table.stream_specification
+        table.stream_specification = {"StreamEnabled": False, "StreamViewType": shard.view_type}
+        try:
+            described: dict[str, Any] = original_describe(self, arn)
+        finally:
+            table.stream_specification = spec_backup
+        described["StreamStatus"] = "DISABLED"
+        return described
+
+    DynamoDBStreamsBackend.describe_stream = describe_stream  # type: ignore[method-assign]
+
+    from moto.awslambda.models import LambdaBackend
+
+    def send_dynamodb_items(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Event source mappings belong to labkit's engine; moto's inline delivery stays off.
+        return None
+
+    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign,assignment]
+
+
+def _make_transactions_item_level() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        ddb_transactions.transact_write_items(self, transact_items)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
+def _bound_stream_iterators() -> None:
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    original_init = DynamoDBStreamsBackend.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self: Any, region_name: str, account_id: str) -> None:
+        original_init(self, region_name, account_id)
+        self.shard_iterators = BoundedDict()
+
+    DynamoDBStreamsBackend.__init__ = __init__  # type: ignore[method-assign]
+
+
+def _keep_kinesis_sequence_lookups_constant_time() -> None:
+    from moto.kinesis.models import Shard
+
+    def get_max_sequence_number(self: Any) -> int:
+        return next(reversed(self.records)) if self.records else 0
+
+    def get_min_sequence_number(self: Any) -> int:
+        return next(iter(self.records)) if self.records else 0
+
+    Shard.get_max_sequence_number = get_max_sequence_number  # type: ignore[method-assign]
+    Shard.get_min_sequence_number = get_min_sequence_number  # type: ignore[method-assign]
+
+
+def _make_sqs_queues_picklable() -> None:
+    from moto.sqs.models import Queue
+
+    def __getstate__(self: Any) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_messages_lock"}
+
+    def __setstate__(self: Any, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._messages_lock = threading.Condition()
+
+    Queue.__getstate__ = __getstate__  # type: ignore[attr-defined]
+    Queue.__setstate__ = __setstate__  # type: ignore[attr-defined]
+
+
+def _make_lambda_storage_picklable() -> None:
+    # Function and layer indexes use a WeakValueDictionary and a defaultdict of a lambda.
+    import weakref
+    from collections import defaultdict
+
+    from moto.awslambda.models import LambdaStorage, LayerStorage
+
+    def __getstate__(self: Any) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_arns"] = dict(self._arns)
+        if "_aliases" in state:
+            state["_aliases"] = dict(self._aliases)
+        return state
+
+    def __setstate__(self: Any, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._arns = weakref.WeakValueDictionary(state["_arns"])
+        if "_aliases" in state:
+            self._aliases = defaultdict(dict, state["_aliases"])
+
+    for storage in (LambdaStorage, LayerStorage):
+        storage.__getstate__ = __getstate__  # type: ignore[attr-defined]
+        storage.__setstate__ = __setstate__  # type: ignore[attr-defined]
+
+
+def _route_moto_lambda_invocations() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    def invoke(self: Any, body: str, request_headers: Any, response_headers: Any) -> bytes:
+        payload = body.encode() if isinstance(body, str) else (body or b"{}")
+        if moto_invoke_hook is not None:
+            moto_invoke_hook(self, payload)
+        return b""
+
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]

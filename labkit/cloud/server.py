@@ -1,0 +1,202 @@
+"""The local cloud process: ``python -m labkit.cloud.server --port N --data-dir DIR``.
+
+It serves the AWS APIs on 127.0.0.1 with moto behind labkit's front, runs Lambda functions in
+labkit's runtime, writes snapshots, and answers ``/_labkit/...`` for the labkit client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from . import ddb_streams, patches
+from .awsrequest import AwsRequest
+from .ddb_idempotency import TokenStore
+from .front import Front
+from .lambda_service import LambdaService, RoleKeys
+from .replies import Reply, json_reply
+from .service_routes import KinesisWriteListener, dynamodb_routes, lambda_routes, sqs_routes
+from .settings import HOST, CloudPaths, endpoint_for
+from .snapshot import Snapshotter
+
+log = logging.getLogger("labkit.cloud")
+
+READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No per-request lines on stdout; problems still reach the log file."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _changes_state(request: AwsRequest) -> bool:
+    operation = request.target or request.form.get("Action")
+    if operation:
+        return not operation.startswith(READ_ONLY_PREFIXES)
+    return request.method not in {"GET", "HEAD"}
+
+
+class Cloud:
+    """Everything the cloud process runs, wired together."""
+
+    def __init__(self, port: int, data_dir: Path) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        from labkit.runtime import Runtime
+
+        self.port = port
+        self.paths = CloudPaths(data_dir)
+        self.endpoint = endpoint_for(port)
+        self.started_at = time.time()
+        patches.install()
+
+        self.tokens = TokenStore()
+        self.roles = RoleKeys()
+        self.runtime = Runtime(
+            self.paths.runtime_dir,
+            base_env={"AWS_ENDPOINT_URL": self.endpoint},
+            log_sink=self._write_logs,
+        )
+        self.lambdas = LambdaService(self.runtime, self.roles)
+        patches.moto_invoke_hook = self.lambdas.invoke_from_moto
+
+        self.snapshots = Snapshotter(self.paths.state_dir, self._extras)
+        self.front = Front(DomainDispatcherApplication(create_backend_app))
+        self.front.add_routes(lambda_routes(self.lambdas))
+        self.front.add_routes(dynamodb_routes(self.tokens))
+        self.front.add_routes(sqs_routes())
+        self.stream_listeners: list[Any] = []
+        self.front.on_forwarded.append(KinesisWriteListener(self._stream_written))
+        self.front.on_forwarded.append(self._after_forward)
+        self.front.gates.insert(0, self._internal)
+        ddb_streams.record_listener = self._stream_written
+
+    # ----- state ----------------------------------------------------------------------------
+    def _extras(self) -> dict[str, Any]:
+        return {"tokens": self.tokens}
+
+    def restore(self) -> None:
+        extras = self.snapshots.restore()
+        if "tokens" in extras:
+            self.tokens.__setstate__(extras["tokens"].__getstate__())
+
+    def _after_forward(self, request: AwsRequest, reply: Reply) -> None:
+        if reply.status < 300 and _changes_state(request):
+            self.snapshots.mark_dirty()
+
+    def _write_logs(self, group: str, stream: str, lines: Any) -> None:
+        self.lambdas.write_logs(group, stream, lines)
+        self.snapshots.mark_dirty()
+
+    def _stream_written(self, stream_arn: str) -> None:
+        self.snapshots.mark_dirty()
+        for listener in self.stream_listeners:
+            listener(stream_arn)
+
+    # ----- /_labkit/ endpoints --------------------------------------------------------------
+    def _internal(self, request: AwsRequest) -> Reply | None:
+        if not request.path.startswith("/_labkit/"):
+            return None
+        if request.path == "/_labkit/health":
+            return json_reply(self.health())
+        if request.path == "/_labkit/status":
+            return json_reply(self.status())
+        if request.path == "/_labkit/wait-idle":
+            timeout = float(request.query.get("timeout", ["30"])[0])
+            idle = self.runtime.wait_idle(timeout)
+            return json_reply({"idle": idle}, 200 if idle else 408)
+        return json_reply({"message": f"unknown labkit endpoint {request.path}"}, 404)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "service": "labkit-local-cloud",
+            "pid": os.getpid(),
+            "port": self.port,
+            "endpoint": self.endpoint,
+            "data_dir": str(self.paths.data_dir),
+            "started_at": self.started_at,
+        }
+
+    def status(self) -> dict[str, Any]:
+        return {
+            **self.health(),
+            "uptime_seconds": round(time.time() - self.started_at, 1),
+            "snapshots_written": self.snapshots.saves,
+            "snapshot_clean": self.snapshots.clean,
+            "functions": self.runtime.stats(),
+        }
+
+    # ----- running --------------------------------------------------------------------------
+    def serve(self) -> None:
+        server = make_server(
+            HOST, self.port, self.front, threaded=True, request_handler=_QuietHandler
+        )
+        self.restore()
+        self.snapshots.start()
+        stopping = threading.Event()
+
+        def shut_down(signum: int, frame: Any) -> None:
+            if not stopping.is_set():
+                stopping.set()
+                threading.Thread(target=server.shutdown, daemon=True).start()
+
+        signal.signal(signal.SIGTERM, shut_down)
+        signal.signal(signal.SIGINT, shut_down)
+        self.paths.info_file.write_text(json.dumps(self.health()))
+        self.paths.pid_file.write_text(str(os.getpid()))
+        log.info("local cloud ready on %s", self.endpoint)
+        try:
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            log.info("stopping: writing the final snapshot")
+            self.snapshots.stop()
+            self.runtime.shutdown()
+            for path in (self.paths.pid_file, self.paths.info_file):
+                path.unlink(missing_ok=True)
+            log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="labkit-cloud", description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+    data_dir: Path = args.data_dir.expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        filename=str(CloudPaths(data_dir).log_file),
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The cloud is self-contained: nothing of the learner's AWS configuration applies inside it.
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    try:
+        Cloud(args.port, data_dir).serve()
+    except OSError as error:
+        log.error("could not serve on %s:%s: %s", HOST, args.port, error)
+        print(f"labkit: cannot listen on {HOST}:{args.port}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

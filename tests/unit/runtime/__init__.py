@@ -1,0 +1,1 @@
+"""Tests of labkit.runtime, the local Lambda runtime."""
