@@ -57,6 +57,13 @@ def write_rates(endpoint: str) -> dict[str, float]:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
+    # Like the lab's AggregateTable: 19 counters, no stream, updated by transactions.
+    ddb.create_table(
+        TableName="Aggregates",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
     rates: dict[str, float] = {}
 
     def measure(name: str, call: Any) -> None:
@@ -84,7 +91,7 @@ def write_rates(endpoint: str) -> dict[str, float]:
             TransactItems=[
                 {
                     "Update": {
-                        "TableName": "Bench",
+                        "TableName": "Aggregates",
                         "Key": {"id": {"S": f"agg{k}"}},
                         "UpdateExpression": "ADD v :one",
                         "ExpressionAttributeValues": {":one": {"N": "1"}},

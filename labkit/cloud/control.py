@@ -189,4 +189,3 @@ def status(data_dir: Path) -> dict[str, Any] | None:
     if running is None:
         return None
     return _get_json(f"{running.endpoint}/_labkit/status", timeout=5.0)
-

@@ -41,33 +41,36 @@ class FunctionNotFound(Exception):
 
 
 class RoleKeys:
-    """Credentials a function runs with: one access key per execution role.
+    """Credentials a function runs with: one access key per (execution role, function).
 
-    The key is derived from the role ARN, so it is the same after a restart, and the front can
-    tell which role signed a request.
+    The key is derived from both, so it is the same after a restart, and the front can tell
+    which role (and which function, the session name) signed a request.
     """
 
     def __init__(self) -> None:
-        self._roles: dict[str, str] = {}
+        self._roles: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
 
-    def key_for(self, role_arn: str) -> str:
-        key = "ASIA" + hashlib.sha256(role_arn.encode()).hexdigest()[:16].upper()
+    def key_for(self, role_arn: str, session: str) -> str:
+        digest = hashlib.sha256(f"{role_arn}|{session}".encode()).hexdigest()
+        key = "ASIA" + digest[:16].upper()
         with self._lock:
-            self._roles[key] = role_arn
+            self._roles[key] = (role_arn, session)
         return key
 
-    def role_for(self, access_key: str | None) -> str | None:
+    def role_for(self, access_key: str | None) -> tuple[str, str] | None:
+        """(role ARN, session name) of a function key, or None for any other key."""
         if access_key is None:
             return None
         with self._lock:
             return self._roles.get(access_key)
 
-    def credentials_env(self, role_arn: str) -> dict[str, str]:
+    def credentials_env(self, role_arn: str, session: str) -> dict[str, str]:
+        token = hashlib.sha1(f"{role_arn}|{session}".encode()).hexdigest()
         return {
-            "AWS_ACCESS_KEY_ID": self.key_for(role_arn),
+            "AWS_ACCESS_KEY_ID": self.key_for(role_arn, session),
             "AWS_SECRET_ACCESS_KEY": ROLE_SECRET,
-            "AWS_SESSION_TOKEN": "labkit-session-" + hashlib.sha1(role_arn.encode()).hexdigest(),
+            "AWS_SESSION_TOKEN": "labkit-session-" + token,
         }
 
 
@@ -90,6 +93,8 @@ class LambdaService:
         self.runtime = runtime
         self.roles = roles
         self._log_regions: dict[str, str] = {}
+        #: Called with a function ARN after its reserved concurrency changed.
+        self.concurrency_listeners: list[Callable[[str], None]] = []
 
     # ----- looking functions up -------------------------------------------------------------
     def function(self, name: str, region: str, qualifier: str | None = None) -> Any:
@@ -134,7 +139,7 @@ class LambdaService:
             spec,
             payload,
             reserved_concurrency=self.reserved_concurrency(fn),
-            extra_env=self.roles.credentials_env(fn.role),
+            extra_env=self.roles.credentials_env(fn.role, fn.function_name),
             wait=wait,
         )
 
@@ -145,7 +150,7 @@ class LambdaService:
             spec,
             payload,
             reserved_concurrency=self.reserved_concurrency(fn),
-            extra_env=self.roles.credentials_env(fn.role),
+            extra_env=self.roles.credentials_env(fn.role, fn.function_name),
         )
 
     def invoke_from_moto(self, fn: Any, payload: bytes) -> None:
@@ -207,13 +212,11 @@ class LambdaService:
                 )
         reply = forward(None)
         if reply.status < 300:
-            name = _function_name_from_path(request.path)
-            value = (
-                request.json().get("ReservedConcurrentExecutions")
-                if request.method == "PUT"
-                else None
-            )
-            self.runtime.set_reserved_concurrency(name.rsplit(":", 1)[-1], value)
+            region = request.region or DEFAULT_REGION
+            fn = self.function(_function_name_from_path(request.path), region)
+            self.runtime.set_reserved_concurrency(fn.function_name, self.reserved_concurrency(fn))
+            for listener in self.concurrency_listeners:
+                listener(fn.function_arn)
         return reply
 
     def _then_retire(self, request: AwsRequest, forward: Forward) -> Reply:

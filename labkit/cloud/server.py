@@ -19,10 +19,14 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from labkit.esm import IdleTimeout
+
 from . import ddb_streams, patches
 from .awsrequest import AwsRequest
 from .ddb_idempotency import TokenStore
+from .esm_service import EsmService
 from .front import Front
+from .iam_gate import FunctionRoleGate
 from .lambda_service import LambdaService, RoleKeys
 from .replies import Reply, json_reply
 from .service_routes import KinesisWriteListener, dynamodb_routes, lambda_routes, sqs_routes
@@ -72,12 +76,17 @@ class Cloud:
         self.lambdas = LambdaService(self.runtime, self.roles)
         patches.moto_invoke_hook = self.lambdas.invoke_from_moto
 
+        self.esm = EsmService(self.lambdas, self.paths.state_dir)
+        self.lambdas.concurrency_listeners.append(self.esm.engine.notify_function)
+
         self.snapshots = Snapshotter(self.paths.state_dir, self._extras)
         self.front = Front(DomainDispatcherApplication(create_backend_app))
+        self.front.gates.append(FunctionRoleGate(self.roles.role_for))
+        self.front.add_routes(self.esm.routes())
         self.front.add_routes(lambda_routes(self.lambdas))
         self.front.add_routes(dynamodb_routes(self.tokens))
         self.front.add_routes(sqs_routes())
-        self.stream_listeners: list[Any] = []
+        self.stream_listeners: list[Any] = [self.esm.engine.notify]
         self.front.on_forwarded.append(KinesisWriteListener(self._stream_written))
         self.front.on_forwarded.append(self._after_forward)
         self.front.gates.insert(0, self._internal)
@@ -85,12 +94,13 @@ class Cloud:
 
     # ----- state ----------------------------------------------------------------------------
     def _extras(self) -> dict[str, Any]:
-        return {"tokens": self.tokens}
+        return {"tokens": self.tokens, "mappings": self.esm.saved_state()}
 
     def restore(self) -> None:
         extras = self.snapshots.restore()
         if "tokens" in extras:
             self.tokens.__setstate__(extras["tokens"].__getstate__())
+        self.esm.restore(extras.get("mappings", []))
 
     def _after_forward(self, request: AwsRequest, reply: Reply) -> None:
         if reply.status < 300 and _changes_state(request):
@@ -115,8 +125,11 @@ class Cloud:
             return json_reply(self.status())
         if request.path == "/_labkit/wait-idle":
             timeout = float(request.query.get("timeout", ["30"])[0])
-            idle = self.runtime.wait_idle(timeout)
-            return json_reply({"idle": idle}, 200 if idle else 408)
+            try:
+                self.esm.wait_idle(timeout)
+            except IdleTimeout as busy:
+                return json_reply({"idle": False, "message": str(busy)}, 408)
+            return json_reply({"idle": True})
         return json_reply({"message": f"unknown labkit endpoint {request.path}"}, 404)
 
     def health(self) -> dict[str, Any]:
@@ -136,6 +149,7 @@ class Cloud:
             "snapshots_written": self.snapshots.saves,
             "snapshot_clean": self.snapshots.clean,
             "functions": self.runtime.stats(),
+            "event_source_mappings": self.esm.engine.stats(),
         }
 
     # ----- running --------------------------------------------------------------------------
@@ -144,6 +158,7 @@ class Cloud:
             HOST, self.port, self.front, threaded=True, request_handler=_QuietHandler
         )
         self.restore()
+        self.esm.engine.start()
         self.snapshots.start()
         stopping = threading.Event()
 
@@ -161,6 +176,7 @@ class Cloud:
             server.serve_forever(poll_interval=0.2)
         finally:
             log.info("stopping: writing the final snapshot")
+            self.esm.engine.stop()
             self.snapshots.stop()
             self.runtime.shutdown()
             for path in (self.paths.pid_file, self.paths.info_file):
