@@ -48,7 +48,23 @@ def _status(args: argparse.Namespace) -> int:
     for name, figures in sorted(functions.items()):
         summary = ", ".join(f"{key} {value}" for key, value in figures.items())
         print(f"function  {name}: {summary}")
+    for mapping in (document.get("event_source_mappings") or {}).values():
+        print(_mapping_line(mapping))
     return 0
+
+
+def _mapping_line(mapping: dict[str, object]) -> str:
+    function = str(mapping.get("function_arn", "")).rsplit(":", 1)[-1]
+    source = str(mapping.get("event_source_arn", "")).split(":", 5)[-1]
+    counters = mapping.get("counters") or {}
+    assert isinstance(counters, dict)
+    figures = ", ".join(f"{key} {value}" for key, value in sorted(counters.items()))
+    return (
+        f"mapping   {source} -> {function}: {mapping.get('state')}, "
+        f"iterator age {float(str(mapping.get('iterator_age_ms') or 0)):.0f} ms, "
+        f"last result {mapping.get('last_processing_result')}"
+        + (f", {figures}" if figures else "")
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

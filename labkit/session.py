@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from .backends import Backend, connect
 
@@ -37,6 +38,25 @@ class Lab:
     @property
     def region(self) -> str:
         return self.backend.region
+
+    def status(self) -> dict[str, Any]:
+        """The local cloud's figures: functions, and per mapping its counters, iterator age
+        and recent invocations (batch size, duration, error, retries)."""
+        if not self.backend.is_local:
+            return {}
+        url = f"{self.backend.endpoint}/_labkit/status"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            document: dict[str, Any] = json.loads(response.read())
+            return document
+
+    def invocations(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        """Recent invocations by event source mappings, oldest first (optionally one function)."""
+        found: list[dict[str, Any]] = []
+        for mapping in self.status().get("event_source_mappings", {}).values():
+            if function_name and not str(mapping["function_arn"]).endswith(f":{function_name}"):
+                continue
+            found.extend(mapping.get("recent", []))
+        return found
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every invocation and event source mapping has caught up."""

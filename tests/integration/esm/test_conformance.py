@@ -495,3 +495,46 @@ def lambda_handler(event, context):
     assert result == "AccessDeniedException"
     item = cloud.client("dynamodb").get_item(TableName="TxTarget", Key={"id": {"S": "x"}})
     assert item["Item"]["v"] == {"N": "1"}
+
+
+def test_status_reports_each_invocation_and_iterator_age(make_pipeline: MakePipeline) -> None:
+    """`labkit status --json` shows each mapping's counters, iterator age and invocations."""
+    import subprocess
+    import sys
+
+    pipeline = make_pipeline(mode="fail-on-poison")
+    pipeline.put("a", "poison-b")
+    uuid_ = pipeline.map(BatchSize=10, MaximumRetryAttempts=1)["UUID"]
+    wait_idle(pipeline.cloud)
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "labkit.cli",
+            "status",
+            "--json",
+            "--data-dir",
+            str(pipeline.cloud.data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    mapping = json.loads(shown.stdout)["event_source_mappings"][uuid_]
+    assert "iterator_age_ms" in mapping
+    recent = mapping["recent"]
+    failed = [entry for entry in recent if entry["outcome"] == "error"]
+    assert [entry["retry_count"] for entry in failed] == [0, 1]
+    assert all(entry["batch_size"] == 2 and entry["duration_ms"] >= 0 for entry in failed)
+    assert failed[0]["error_type"] == "ValueError"
+    [discarded] = [entry for entry in recent if entry["outcome"] == "discarded"]
+    assert discarded["condition"] == "RetryAttemptsExhausted"
+    text = subprocess.run(
+        [sys.executable, "-m", "labkit.cli", "status", "--data-dir", str(pipeline.cloud.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert f"-> {pipeline.function}" in text.stdout and "iterator age" in text.stdout
