@@ -22,10 +22,10 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, stock_moto_server, write_results  # noqa: E402
+from common import percentile, stock_moto_server, write_results
 
-from labkit.cloud import control  # noqa: E402
-from labkit.testing import free_port, make_zip  # noqa: E402
+from labkit.cloud import control
+from labkit.testing import free_port, make_zip
 
 WRITES = 1000
 BURST = 5000
