@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import percentile, stock_moto_server, write_results
 
 from labkit.cloud import control
-from labkit.testing import free_port, make_zip
+from labkit.testing import ALLOW_ALL_POLICY, LAMBDA_TRUST_POLICY, free_port, make_zip
 
 WRITES = 1000
 BURST = 5000
@@ -37,21 +37,6 @@ def lambda_handler(event, context):
               for r in event["Records"]]
     print("LAT " + json.dumps(delays))
 """
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-ALLOW_ALL = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-)
 
 
 def client(endpoint: str, service: str) -> Any:
@@ -75,8 +60,10 @@ def set_up(endpoint: str, table: str, function: str) -> str:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
     )["TableDescription"]["LatestStreamArn"]
     role_name = f"{function}-role"
-    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    iam.put_role_policy(RoleName=role_name, PolicyName="all", PolicyDocument=ALLOW_ALL)
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(RoleName=role_name, PolicyName="all", PolicyDocument=ALLOW_ALL_POLICY)
     lam.create_function(
         FunctionName=function,
         Runtime="python3.12",

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from .cloud import control
 from .cloud.settings import DEFAULT_PORT, default_data_dir, default_port
@@ -53,18 +54,17 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _mapping_line(mapping: dict[str, object]) -> str:
+def _mapping_line(mapping: dict[str, Any]) -> str:
     function = str(mapping.get("function_arn", "")).rsplit(":", 1)[-1]
     source = str(mapping.get("event_source_arn", "")).split(":", 5)[-1]
+    parts = [
+        str(mapping.get("state")),
+        f"iterator age {float(mapping.get('iterator_age_ms') or 0):.0f} ms",
+        f"last result {mapping.get('last_processing_result')}",
+    ]
     counters = mapping.get("counters") or {}
-    assert isinstance(counters, dict)
-    figures = ", ".join(f"{key} {value}" for key, value in sorted(counters.items()))
-    return (
-        f"mapping   {source} -> {function}: {mapping.get('state')}, "
-        f"iterator age {float(str(mapping.get('iterator_age_ms') or 0)):.0f} ms, "
-        f"last result {mapping.get('last_processing_result')}"
-        + (f", {figures}" if figures else "")
-    )
+    parts.extend(f"{key} {value}" for key, value in sorted(counters.items()))
+    return f"mapping   {source} -> {function}: " + ", ".join(parts)
 
 
 def build_parser() -> argparse.ArgumentParser:

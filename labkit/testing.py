@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import socket
 import textwrap
+import urllib.error
+import urllib.request
+import uuid
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -14,6 +18,23 @@ from typing import Any
 
 from .cloud import control
 from .cloud.settings import DEFAULT_REGION, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
+
+
+def policy_document(*statements: Mapping[str, Any]) -> str:
+    """An IAM policy document (JSON text) with these statements."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+#: The trust policy that lets Lambda assume a role.
+LAMBDA_TRUST_POLICY = policy_document(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }
+)
+#: A policy that allows everything, for roles whose permissions a test does not study.
+ALLOW_ALL_POLICY = policy_document({"Effect": "Allow", "Action": "*", "Resource": "*"})
 
 
 def free_port() -> int:
@@ -58,6 +79,25 @@ class RunningCloud:
             config=kwargs.pop("config", Config(retries={"max_attempts": 0}, read_timeout=120)),
             **kwargs,
         )
+
+    def create_role(self, document: str = ALLOW_ALL_POLICY, name: str | None = None) -> str:
+        """A Lambda execution role with one inline policy; returns its ARN."""
+        role_name = name or f"role-{uuid.uuid4().hex[:8]}"
+        iam = self.client("iam")
+        arn: str = iam.create_role(
+            RoleName=role_name, AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY
+        )["Role"]["Arn"]
+        iam.put_role_policy(RoleName=role_name, PolicyName="main", PolicyDocument=document)
+        return arn
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Block until every mapping caught up and no invocation runs; AssertionError if not."""
+        url = f"{self.endpoint}/_labkit/wait-idle?timeout={timeout}"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout + 10) as response:
+                json.loads(response.read())
+        except urllib.error.HTTPError as busy:
+            raise AssertionError(json.loads(busy.read())["message"]) from None
 
     def stop(self) -> None:
         control.stop(self.data_dir)

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from labkit.testing import RunningCloud, make_zip
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-ADMIN = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-)
+from labkit.testing import ALLOW_ALL_POLICY, RunningCloud, make_zip
 
 
 @pytest.fixture(scope="session")
 def role_arn(cloud: RunningCloud) -> str:
     """An execution role that may do anything."""
-    iam = cloud.client("iam")
-    arn: str = iam.create_role(RoleName="labkit-test-admin", AssumeRolePolicyDocument=TRUST)[
-        "Role"
-    ]["Arn"]
-    iam.put_role_policy(RoleName="labkit-test-admin", PolicyName="all", PolicyDocument=ADMIN)
-    return arn
+    return cloud.create_role(ALLOW_ALL_POLICY, name="labkit-test-admin")
 
 
 MakeFunction = Callable[..., str]

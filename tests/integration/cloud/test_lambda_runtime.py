@@ -261,15 +261,8 @@ def test_event_invocation_runs_in_the_background(
         FunctionName=name, InvocationType="Event", Payload=b"{}"
     )
     assert response["StatusCode"] == 202
-    wait_idle(cloud)
+    cloud.wait_idle()
     assert cloud.client("dynamodb").get_item(TableName=table, Key={"id": {"S": "ran"}})["Item"]
-
-
-def wait_idle(cloud: RunningCloud) -> None:
-    import urllib.request
-
-    with urllib.request.urlopen(f"{cloud.endpoint}/_labkit/wait-idle?timeout=30") as response:
-        assert json.loads(response.read())["idle"]
 
 
 def test_sns_and_s3_invocations_run_in_the_runtime(
@@ -305,7 +298,7 @@ def test_sns_and_s3_invocations_run_in_the_runtime(
         },
     )
     s3.put_object(Bucket="counters", Key="c.csv", Body=b"1")
-    wait_idle(cloud)
+    cloud.wait_idle()
     sqs = cloud.client("sqs")
     url = sqs.get_queue_url(QueueName=sink)["QueueUrl"]
     bodies = {

@@ -10,9 +10,7 @@ import urllib.request
 from typing import Any
 
 from labkit.cloud import control
-from labkit.testing import RunningCloud, make_zip
-
-from .conftest import ADMIN, TRUST
+from labkit.testing import ALLOW_ALL_POLICY, LAMBDA_TRUST_POLICY, RunningCloud, make_zip
 
 
 def snapshot_is_clean(cloud: RunningCloud) -> bool:
@@ -33,8 +31,12 @@ def build_everything(cloud: RunningCloud) -> dict[str, Any]:
     for n in range(5):
         ddb.put_item(TableName="Kept", Item={"id": {"S": f"item-{n}"}, "n": {"N": str(n)}})
     iam = cloud.client("iam")
-    role = iam.create_role(RoleName="KeptRole", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    iam.put_role_policy(RoleName="KeptRole", PolicyName="KeptPolicy", PolicyDocument=ADMIN)
+    role = iam.create_role(RoleName="KeptRole", AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(
+        RoleName="KeptRole", PolicyName="KeptPolicy", PolicyDocument=ALLOW_ALL_POLICY
+    )
     lam = cloud.client("lambda")
     lam.create_function(
         FunctionName="KeptFunction",

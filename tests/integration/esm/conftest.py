@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,27 +10,10 @@ from typing import Any
 
 import pytest
 
-from labkit.testing import RunningCloud, make_zip
+from labkit.testing import ALLOW_ALL_POLICY, RunningCloud, make_zip, policy_document
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
-
-
-def policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-ALLOW_ALL = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
+policy = policy_document
+ALLOW_ALL = ALLOW_ALL_POLICY
 
 #: A handler that logs each invocation's records as one JSON line, then behaves as the records
 #: ask: a record whose item has {"fail": true} makes the whole invocation fail.
@@ -114,20 +95,11 @@ class Pipeline:
 
 def wait_idle(cloud: RunningCloud, timeout: float = 60) -> None:
     """Block until every mapping has caught up and no invocation is running."""
-    url = f"{cloud.endpoint}/_labkit/wait-idle?timeout={timeout}"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-            assert json.loads(response.read())["idle"]
-    except urllib.error.HTTPError as busy:
-        raise AssertionError(json.loads(busy.read())["message"]) from None
+    cloud.wait_idle(timeout)
 
 
 def create_role(cloud: RunningCloud, document: str = ALLOW_ALL) -> str:
-    name = f"role-{uuid.uuid4().hex[:8]}"
-    iam = cloud.client("iam")
-    arn: str = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    iam.put_role_policy(RoleName=name, PolicyName="main", PolicyDocument=document)
-    return arn
+    return cloud.create_role(document)
 
 
 MakePipeline = Callable[..., Pipeline]
