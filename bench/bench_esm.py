@@ -153,7 +153,7 @@ def measure_labkit() -> dict[str, Any]:
 
 
 def measure_stock_moto() -> dict[str, Any]:
-    with stock_moto_server(free_port()) as endpoint:
+    with stock_moto_server(free_port()) as (endpoint, _pid):
         try:
             set_up(endpoint, "Latency", "LatencyProbe")
         except Exception as error:  # stock moto may refuse parts of the setup

@@ -39,8 +39,19 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     return path
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB."""
+    import psutil
+
+    process = psutil.Process(pid)
+    total = process.memory_info().rss + sum(
+        child.memory_info().rss for child in process.children(recursive=True)
+    )
+    return round(total / 2**20, 1)
+
+
 @contextlib.contextmanager
-def stock_moto_server(port: int) -> Iterator[str]:
+def stock_moto_server(port: int) -> Iterator[tuple[str, int]]:
     """Stock moto's server (no labkit patches) in its own process."""
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -59,7 +70,7 @@ def stock_moto_server(port: int) -> Iterator[str]:
                 raise
             time.sleep(0.05)
     try:
-        yield endpoint
+        yield endpoint, process.pid
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -149,6 +149,7 @@ class Snapshotter:
             if pid == 0:  # the child: write and leave at once, touching nothing else
                 code = 0
                 try:
+                    os.nice(10)  # yield the CPU to the cloud serving requests
                     self._write(self._document(extras))
                 except BaseException:
                     code = 1

@@ -538,3 +538,24 @@ def test_status_reports_each_invocation_and_iterator_age(make_pipeline: MakePipe
         check=True,
     )
     assert f"-> {pipeline.function}" in text.stdout and "iterator age" in text.stdout
+
+
+@pytest.mark.slow
+def test_records_older_than_maximum_age_are_discarded(make_pipeline: MakePipeline) -> None:
+    """A batch still failing when its oldest record passes MaximumRecordAgeInSeconds is
+    discarded with condition RecordAgeExceeded (ages come from ApproximateCreationDateTime)."""
+    pipeline = make_pipeline(mode="always-fail")
+    url, queue_arn = sqs_queue(pipeline.cloud)
+    pipeline.put("old")
+    pipeline.map(
+        BatchSize=10,
+        MaximumRecordAgeInSeconds=60,
+        MaximumRetryAttempts=-1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    wait_idle(pipeline.cloud, timeout=120)
+    [record] = drain(pipeline.cloud, url)
+    assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == len(pipeline.invocations())
+    first = record["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"]
+    assert first < record["timestamp"]
