@@ -7,6 +7,7 @@ session is an administrator. Services without a mapping here are checked as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -138,6 +139,26 @@ def _s3(request: AwsRequest) -> list[Needed]:
     return [Needed(f"s3:{action}", f"arn:aws:s3:::{bucket}/{parts[1]}")]
 
 
+_INVOKE_PATH = re.compile(r"/20\d\d-\d\d-\d\d/functions/(?P<name>[^/]+)/invocations/?")
+
+
+def _lambda(region: str, request: AwsRequest) -> list[Needed]:
+    invoked = _INVOKE_PATH.fullmatch(request.path)
+    if invoked:
+        name = unquote(invoked.group("name"))
+        arn = (
+            name
+            if name.startswith("arn:")
+            else (f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}")
+        )
+        return [Needed("lambda:InvokeFunction", arn)]
+    return [Needed(f"lambda:{request.method.title()}", "*")]
+
+
+#: Actions AWS allows every identity regardless of its policies.
+ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})
+
+
 def needed_permissions(request: AwsRequest) -> list[Needed]:
     """The (action, resource) pairs AWS would authorise for this request."""
     region = request.region or "us-east-1"
@@ -159,5 +180,9 @@ def needed_permissions(request: AwsRequest) -> list[Needed]:
         return _logs(region, operation, request.json())
     if service == "s3":
         return _s3(request)
+    if service == "lambda":
+        return _lambda(region, request)
     action = operation or request.form.get("Action") or request.method.lower()
+    if f"{service}:{action}" in ALWAYS_ALLOWED:
+        return []
     return [Needed(f"{service}:{action}", "*")]
