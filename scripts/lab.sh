@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
 .venv/bin/labkit up
+# Jupyter refuses to run as root unless told; containers and cloud shells often are root.
+[ "$(id -u)" = 0 ] && set -- --allow-root "$@"
 exec .venv/bin/jupyter lab notebooks/ "$@"
