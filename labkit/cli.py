@@ -1,4 +1,5 @@
-"""The ``labkit`` command: ``labkit up | down | status``."""
+"""The ``labkit`` command: ``labkit up | down | status | score | template | check | solve |
+reset | hint``."""
 
 from __future__ import annotations
 
@@ -67,6 +68,87 @@ def _mapping_line(mapping: dict[str, Any]) -> str:
     return f"mapping   {source} -> {function}: " + ", ".join(parts)
 
 
+def _score(args: argparse.Namespace) -> int:
+    from .lab.commands import CommandError, open_workshop, read_board
+
+    try:
+        workshop = open_workshop(
+            args.backend, _data_dir(args), region=args.region, prefix=args.prefix
+        )
+        board = read_board(workshop)
+    except CommandError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return error.code
+    if args.json:
+        print(json.dumps(board.to_dict(), indent=2))
+    else:
+        print("\n".join(board.lines()))
+    return 0
+
+
+def _template(args: argparse.Namespace) -> int:
+    from .lab.commands import CommandError, template_text
+
+    try:
+        text = template_text(
+            backend=args.backend,
+            prefix=args.prefix,
+            step=args.step,
+            solved=args.solved,
+            code=args.code,
+            shards=args.shards,
+        )
+    except CommandError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return error.code
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"Wrote the CloudFormation template to {args.output}.")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _add_lab_commands(commands: Any, with_data_dir: Any) -> None:
+    """``labkit score`` and ``labkit template``."""
+    score = with_data_dir(
+        commands.add_parser("score", help="show the scoreboard: total, lab 2 mode, recent rounds")
+    )
+    score.add_argument("--json", action="store_true", help="machine-readable output")
+    score.add_argument(
+        "--backend", choices=("local", "aws"), default="local", help="where the lab runs"
+    )
+    score.add_argument("--region", help="AWS region (default: the local cloud's, or AWS_REGION)")
+    score.add_argument("--prefix", help="name prefix of the lab (default: '' local, 'labkit-' aws)")
+    score.set_defaults(run=_score)
+
+    template = commands.add_parser(
+        "template", help="write the lab as a CloudFormation template (JSON)"
+    )
+    template.add_argument("-o", "--output", help="file to write (default: standard output)")
+    template.add_argument(
+        "--step", help="the lab at the start of this step (default: the finished lab)"
+    )
+    template.add_argument(
+        "--solved", action="store_true", help="with --step: the step's solution instead"
+    )
+    template.add_argument(
+        "--code",
+        choices=("s3", "inline"),
+        default="s3",
+        help="function code from S3 zips (parameters) or an inline placeholder",
+    )
+    template.add_argument(
+        "--backend",
+        choices=("local", "aws"),
+        default="aws",
+        help="whose defaults to use for names and shards (default: aws)",
+    )
+    template.add_argument("--prefix", help="name prefix (default: 'labkit-' for aws)")
+    template.add_argument("--shards", type=int, help="shards of IncomingDataStream")
+    template.set_defaults(run=_template)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="labkit", description="Run the DynamoDB Streams + Lambda workshop."
@@ -94,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.set_defaults(run=_status)
+    _add_lab_commands(commands, with_data_dir)
+    from .ui.commands import add_step_commands
+
+    add_step_commands(commands, with_data_dir)
     return parser
 
 

@@ -1,14 +1,32 @@
-"""``Lab``: the learner's handle on the workshop, on the local cloud or on AWS."""
+"""``Lab``: the learner's handle on the workshop, on the local cloud or on AWS.
+
+``Lab()`` connects (starting the local cloud if needed) and points plain boto3 at the backend.
+Everything else a notebook needs is a method: checks, hints, solutions and resets of steps,
+deploying a function's new code, the scoreboard, logs and progress views.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.error
 import urllib.request
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, connect
+
+if TYPE_CHECKING:
+    from .checks.hints import Hint
+    from .checks.report import AllReports, Report
+    from .iam import PolicyReport, Requirement
+    from .lab.names import LabSettings, Names
+    from .lab.scoreboard import RoundResult
+    from .lab.workshop import Workshop
+    from .ui.logs import LogsView
+    from .ui.progress import ProgressView
+    from .ui.scoreboard import ScoreboardView
+    from .ui.steps import Deployed, StepChange
 
 
 class IdleTimeout(TimeoutError):
@@ -19,6 +37,8 @@ class Lab:
     """Connects to a backend; ``Lab()`` starts the local cloud if it is not running.
 
     After ``Lab()``, plain ``boto3.client("dynamodb")`` talks to the chosen backend.
+    ``prefix`` goes in front of the lab's resource names (default: none locally, ``labkit-``
+    on AWS); ``lab.names`` has them all.
     """
 
     def __init__(
@@ -28,8 +48,10 @@ class Lab:
         region: str | None = None,
         port: int | None = None,
         data_dir: Path | str | None = None,
+        prefix: str | None = None,
     ) -> None:
         self.backend: Backend = connect(backend, region=region, port=port, data_dir=data_dir)
+        self._prefix = prefix
 
     @property
     def endpoint(self) -> str | None:
@@ -39,6 +61,11 @@ class Lab:
     def region(self) -> str:
         return self.backend.region
 
+    @property
+    def data_dir(self) -> Path:
+        return self.backend.data_dir
+
+    # ----- the local cloud ------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
         """The local cloud's figures: functions, and per mapping its counters, iterator age
         and recent invocations (batch size, duration, error, retries)."""
@@ -53,10 +80,11 @@ class Lab:
         """Recent invocations by event source mappings, oldest first (optionally one function)."""
         found: list[dict[str, Any]] = []
         for mapping in self.status().get("event_source_mappings", {}).values():
-            if function_name and not str(mapping["function_arn"]).endswith(f":{function_name}"):
+            function = str(mapping["function_arn"]).rsplit(":", 1)[-1]
+            if function_name and function != function_name:
                 continue
-            found.extend(mapping.get("recent", []))
-        return found
+            found.extend({"function": function, **entry} for entry in mapping.get("recent", []))
+        return sorted(found, key=lambda entry: float(entry.get("time", 0)))
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every invocation and event source mapping has caught up."""
@@ -72,6 +100,223 @@ class Lab:
                 detail.get("message") or f"Still busy after {timeout:.0f} s."
             ) from None
 
+    # ----- the workshop ---------------------------------------------------------------------
+    @cached_property
+    def workshop(self) -> Workshop:
+        """The lab's resources on this backend (provision, teardown, restore, scoring)."""
+        from .lab.workshop import Workshop
+
+        local = self.backend.is_local
+        return Workshop(
+            region=self.region,
+            data_dir=self.data_dir,
+            backend="local" if local else "aws",
+            endpoint_url=self.endpoint,
+            wait_idle=self.wait_idle if local else None,
+            prefix=self._prefix,
+        )
+
+    @property
+    def settings(self) -> LabSettings:
+        return self.workshop.settings
+
+    @property
+    def names(self) -> Names:
+        """The lab's resource names on this backend: ``lab.names.state_table`` …"""
+        return self.settings.names
+
+    def _lab_key(self) -> str:
+        return f"{self.backend.name}:{self.region}:{self.settings.prefix}"
+
+    def _store(self) -> Any:
+        from .checks.store import CheckStore
+
+        return CheckStore(self.data_dir, self._lab_key())
+
+    def _context(self) -> Any:
+        from .checks.context import CheckContext
+
+        return CheckContext.from_lab(self)
+
+    def current_step(self) -> str | None:
+        """The step to work on now (None once every step is done)."""
+        return self.workshop.progress_record().current
+
+    def provision(self, step: str, *, solved: bool = False) -> StepChange:
+        """Bring the lab to the start of ``step`` (safe to run again: what is already right is
+        left alone). With ``solved``, to the end of the step instead."""
+        from .ui.steps import StepChange
+
+        with self._round_lock():
+            report = self.workshop.provision(step, solved=solved)
+        return StepChange("solved" if solved else "ready", step, report)
+
+    def teardown(self) -> StepChange:
+        """Remove everything the lab created (and only that)."""
+        from .ui.steps import StepChange
+
+        with self._round_lock():
+            return StepChange("removed", None, self.workshop.teardown())
+
+    def restore(self) -> StepChange:
+        """Rebuild the lab where you were (after the cloud lost its state, or a teardown)."""
+        from .ui.steps import StepChange
+
+        with self._round_lock():
+            report = self.workshop.restore()
+        return StepChange("restored", self.current_step(), report)
+
+    # ----- checks, hints, solutions ---------------------------------------------------------
+    def check(self, step: str | None = None) -> Report:
+        """Check a step (the current one if not given) and return the report.
+
+        The report shows ✓/✗ for everything looked at, with a hint next to each ✗. A passed
+        check marks the step completed.
+        """
+        from .checks.registry import run_check
+
+        chosen = step or self.current_step() or "lab2.step2"
+        report = run_check(chosen, self._context())
+        self._store().record(report)
+        if report.passed:
+            self.workshop.mark_completed(report.step)
+        return report
+
+    def check_all(self) -> AllReports:
+        """Check every step (for instructors and CI)."""
+        from .checks.registry import run_all
+        from .lab.steps import STEP_IDS
+
+        reports = run_all(self._context())
+        store = self._store()
+        for report in reports.reports:
+            store.record(report)
+        done = [r.step for r in reports.reports if r.passed]
+        for step in STEP_IDS:
+            if step in done:
+                self.workshop.mark_completed(step)
+        return reports
+
+    def solve(self, step: str) -> Report:
+        """Apply the reference solution of ``step`` (and of the steps before it) to catch up,
+        then check it."""
+        self.provision(step, solved=True)
+        return self.check(step)
+
+    def reset(self, step: str) -> StepChange:
+        """Put ``step`` back to its start (later steps' resources are removed); its hints start
+        again from the first tier."""
+        change = self.provision(step)
+        self._store().reset_hints(step)
+        return change
+
+    def hint(self, step: str | None = None) -> Hint:
+        """The next hint for ``step`` (the current one if not given): first a nudge, then more,
+        then the answer. Calling it again after the answer shows the answer again."""
+        from .checks.hints import Hint, hint_tiers
+
+        chosen = step or self.current_step() or "lab2.step2"
+        tiers = hint_tiers(chosen)
+        store = self._store()
+        tier = min(store.hint_tier(chosen) + 1, len(tiers))
+        store.reveal(chosen, tier)
+        return Hint(chosen, tier, tiers[tier - 1])
+
+    # ----- policies -------------------------------------------------------------------------
+    def policy_requirements(self) -> tuple[Requirement, ...]:
+        """What ReduceLambdaPolicy must allow after lab1.step2 (for ``labkit.iam``)."""
+        from .checks.lab1 import reduce_policy_requirements
+
+        requirements: tuple[Requirement, ...] = reduce_policy_requirements(self._context())
+        return requirements
+
+    def review_policy(self, policy: Any) -> PolicyReport:
+        """``labkit.iam.check_least_privilege`` of a draft ReduceLambdaPolicy against the
+        step's needs, exactly as ``lab.check("lab1.step2")`` judges it."""
+        from .checks.lab1 import review_policy
+
+        name = self.names.policy(_function_id("ReduceLambda"))
+        report: PolicyReport = review_policy(self._context(), {name: policy})
+        return report
+
+    # ----- code -----------------------------------------------------------------------------
+    def source(self, function: str, version: str = "starter") -> str:
+        """A lab function's ``lambda_function.py`` as labkit ships it (starter or solution)."""
+        from .lab.names import CodeVersion
+        from .lab.packages import source
+
+        return source(_function_id(function), CodeVersion(version))
+
+    @property
+    def workdir(self) -> Path:
+        """A folder for your own files (the functions' code you edit), in the data dir."""
+        folder = self.data_dir / "work"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def deploy(self, function: str, source: str | Path) -> Deployed:
+        """Deploy new code for a lab function: ``source`` is the text of its
+        ``lambda_function.py`` or a path to it. labkit adds the shared ``pipeline.py``."""
+        from .lab.packages import package_with
+        from .ui.steps import Deployed
+
+        text = Path(source).read_text() if isinstance(source, Path) else source
+        if "\n" not in text and text.endswith(".py") and Path(text).exists():
+            text = Path(text).read_text()
+        compile(text, "lambda_function.py", "exec")  # a syntax error shows here, with its line
+        fid = _function_id(function)
+        name = self.names.function(fid)
+        package = package_with(fid, text)
+        client = self.workshop.client("lambda")
+        answer = client.update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
+        client.get_waiter("function_updated_v2").wait(
+            FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+        )
+        return Deployed(name, str(answer.get("CodeSha256", package.sha256)))
+
+    # ----- views ----------------------------------------------------------------------------
+    def scoreboard(self, *, messages: int = 500) -> ScoreboardView:
+        """The live scoreboard: ``.play(rounds)`` plays rounds of ``messages`` trades."""
+        from .ui.scoreboard import ScoreboardView
+
+        return ScoreboardView(self, messages=messages)
+
+    def play_round(self, messages: int = 500, **options: Any) -> RoundResult:
+        """Play and score one round (never while a check's probe runs)."""
+        with self._round_lock():
+            result: RoundResult = self.workshop.play_round(messages=messages, **options)
+        return result
+
+    def logs(self, function: str, *, limit: int = 50, filter: str = "") -> LogsView:
+        """The newest log lines of a function (CloudWatch Logs), newest first."""
+        from .ui.logs import LogsView
+
+        return LogsView(self, self.names.function(_function_id(function)), limit, filter)
+
+    def progress(self) -> ProgressView:
+        """Which steps are done, and what each check found last."""
+        from .ui.progress import ProgressView
+
+        return ProgressView(self)
+
+    @staticmethod
+    def _round_lock() -> Any:
+        from .checks.probes import PIPELINE_LOCK
+
+        return PIPELINE_LOCK
+
     def __repr__(self) -> str:
         where = self.backend.endpoint or f"AWS {self.backend.region}"
         return f"Lab(backend={self.backend.name!r}, at {where})"
+
+
+def _function_id(function: str) -> Any:
+    """``"ReduceLambda"`` (or ``"labkit-ReduceLambda"``, ``"reduce"``) -> ``FunctionId``."""
+    from .lab.names import FunctionId
+
+    wanted = function.lower().removeprefix("labkit-")
+    for fid in FunctionId:
+        if wanted in (fid.value.lower(), fid.value.lower().removesuffix("lambda")):
+            return fid
+    choices = ", ".join(f.value for f in FunctionId)
+    raise ValueError(f"There is no lab function {function!r}. The functions are: {choices}.")

@@ -75,6 +75,17 @@ def _use_labkit_stream_shards() -> None:
 
     DynamoDBBackend.update_item = update_item  # type: ignore[method-assign]
 
+    from moto.dynamodb.exceptions import StreamAlreadyEnabledException
+
+    def update_table_streams(self: Any, table: Any, specification: dict[str, Any]) -> None:
+        # AWS refuses only while a stream is enabled; re-enabling makes a new stream label.
+        enabling = specification.get("StreamEnabled") or specification.get("StreamViewType")
+        if enabling and (table.stream_specification or {}).get("StreamEnabled"):
+            raise StreamAlreadyEnabledException()
+        table.set_stream_specification(specification)
+
+    DynamoDBBackend.update_table_streams = update_table_streams  # type: ignore[method-assign]
+
     original_describe = DynamoDBStreamsBackend.describe_stream
 
     @functools.wraps(original_describe)

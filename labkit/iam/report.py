@@ -82,7 +82,7 @@ class ExcessItem:
 _GREEN, _RED, _AMBER, _GREY = "#1a7f37", "#cf222e", "#9a6700", "#57606a"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PolicyReport:
     """The verdict on a policy: what is granted, missing, too broad, and wrong in the text."""
 
@@ -142,6 +142,10 @@ class PolicyReport:
             ),
         ]
         return [(heading, lines) for heading, lines in sections if lines]
+
+    def __repr__(self) -> str:
+        """Plain-text notebook output shows the readable report, not a dataclass dump."""
+        return str(self)
 
     def __str__(self) -> str:
         out = [self._headline()]

@@ -190,3 +190,23 @@ def test_concurrent_updates_are_not_lost(cloud: RunningCloud) -> None:
     for thread in threads:
         thread.join()
     assert total(cloud.client("dynamodb"), table) == 200
+
+
+def test_stream_can_be_enabled_again_with_a_new_label(cloud: RunningCloud) -> None:
+    """Disabling and re-enabling a stream gives a new stream ARN whose records flow."""
+    ddb = cloud.client("dynamodb")
+    table, first = make_table(ddb)
+    ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+    second = ddb.update_table(
+        TableName=table,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]["LatestStreamArn"]
+    assert second != first
+    ddb.put_item(TableName=table, Item={"id": {"S": "again"}})
+    assert [r["eventName"] for r in read_stream(cloud, second)] == ["INSERT"]
+    with pytest.raises(ClientError) as raised:
+        ddb.update_table(
+            TableName=table,
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )
+    assert raised.value.response["Error"]["Code"] == "ResourceInUseException"

@@ -1,0 +1,52 @@
+"""Which function checks which step, and running checks so that they never raise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from labkit.lab.steps import STEP_IDS, get_step
+
+from .context import CheckContext
+from .lab1 import check_connect_reduce, check_reduce_policy, check_tables
+from .lab2 import check_reduce_idempotent, check_state_versions
+from .report import AllReports, CheckItem, Report, Status
+
+__all__ = ["CHECKS", "run_all", "run_check"]
+
+CheckFunction = Callable[[CheckContext], Report]
+
+CHECKS: dict[str, CheckFunction] = {
+    "lab1.step1": check_tables,
+    "lab1.step2": check_reduce_policy,
+    "lab1.step3": check_connect_reduce,
+    "lab2.step1": check_state_versions,
+    "lab2.step2": check_reduce_idempotent,
+}
+assert tuple(CHECKS) == STEP_IDS, "every step of labkit.lab.steps has exactly one check"
+
+
+def run_check(step: str, ctx: CheckContext) -> Report:
+    """Check ``step``. A learner's mistake is a failed item, never an exception; so is a
+    failure of the check itself (the cloud went away, a permission is missing on AWS …).
+
+    Only an unknown step id raises (``ValueError`` naming the valid ids).
+    """
+    info = get_step(step)
+    try:
+        return CHECKS[info.id](ctx)
+    except Exception as error:  # the check itself failed: say so in the report
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        item = CheckItem(
+            "The check could run",
+            Status.FAIL,
+            f"{type(error).__name__}: {message}"[:400],
+            "Is the lab running? lab.status() (or labkit status) tells; lab.restore() rebuilds "
+            "the lab where you were. If this persists, tell your instructor.",
+            "check-error",
+        )
+        return Report(info.id, info.title, (item,))
+
+
+def run_all(ctx: CheckContext) -> AllReports:
+    """Check every step, in order."""
+    return AllReports.of(run_check(step, ctx) for step in STEP_IDS)

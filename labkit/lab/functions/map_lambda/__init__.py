@@ -1,0 +1,1 @@
+"""Sources of a lab function (packaged by labkit.lab.packages, not imported)."""

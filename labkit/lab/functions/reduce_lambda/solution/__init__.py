@@ -1,0 +1,1 @@
+"""The fixed version of a lab function (packaged by labkit.lab.packages)."""

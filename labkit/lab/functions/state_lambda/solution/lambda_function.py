@@ -1,0 +1,61 @@
+"""StateLambda: keeps the latest state of every trade in StateTable.
+
+It reads trade messages from the Kinesis stream IncomingDataStream and writes each one to
+StateTable, keyed by its TradeID. StateTable's stream then tells MapLambda what changed.
+
+Lab 2, step 1: a write only happens if the message is newer than what StateTable holds, so
+duplicates and out-of-order versions change nothing (and produce no stream record).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import boto3
+import pipeline
+from botocore.exceptions import ClientError
+
+dynamodb = boto3.client("dynamodb")
+STATE_TABLE = pipeline.resource_name("STATE_TABLE")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    records = event["Records"]
+    written = skipped = 0
+    for record in records:
+        trade = pipeline.parse_trade(base64.b64decode(record["kinesis"]["data"]))
+        # The reference lab also skipped messages older than 60 seconds. labkit does not: on a
+        # busy laptop a message can wait longer than that, and skipping it would lose data.
+        try:
+            dynamodb.update_item(
+                TableName=STATE_TABLE,
+                Key={"id": {"S": trade["TradeID"]}},
+                UpdateExpression="SET #value = :value, #version = :version, "
+                "#hierarchy = :hierarchy, #timestamp = :timestamp",
+                ConditionExpression="attribute_not_exists(id) OR #version < :version",
+                ExpressionAttributeNames={
+                    "#value": "Value",
+                    "#version": "Version",
+                    "#hierarchy": "Hierarchy",
+                    "#timestamp": "Timestamp",
+                },
+                ExpressionAttributeValues={
+                    ":value": {"N": str(trade["Value"])},
+                    ":version": {"N": str(trade["Version"])},
+                    ":hierarchy": {"M": {k: {"S": v} for k, v in trade["Hierarchy"].items()}},
+                    ":timestamp": {"N": str(trade["Timestamp"])},
+                },
+            )
+            written += 1
+        except ClientError as error:
+            # Only "this version is not newer" is expected; anything else must fail the batch
+            # so that it is retried.
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            skipped += 1
+    if skipped:
+        print(f"Skipped {skipped} of {len(records)} messages: a duplicate or an older version.")
+    # Lab 2 makes this function fail now and then, after its writes.
+    pipeline.maybe_fail(dynamodb, "StateLambda", "FAILURE_STATE_LAMBDA_PCT")
+    return {"written": written, "skipped": skipped}

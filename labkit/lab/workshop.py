@@ -1,0 +1,337 @@
+"""``Workshop``: provision any step, tear everything down, restore, and keep the score.
+
+One class for both backends. It builds the lab's resources for a step
+(:mod:`labkit.lab.stack`), plans the calls against what exists (:mod:`labkit.deploy`), and makes
+them with one executor, or only shows them (``dry_run=True``).
+
+Progress through the workshop is kept in ``<data_dir>/progress.json``, one record per lab
+(backend, region and prefix), so ``restore()`` can rebuild the lab where the learner was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from labkit.deploy import (
+    Boto3Executor,
+    Boto3StateReader,
+    DisplayExecutor,
+    ExecutionReport,
+    Plan,
+    Progress,
+    Stack,
+    plan_stack,
+)
+from labkit.deploy.cloudformation import template as cloudformation_template
+
+from .names import LabSettings, Names
+from .progress import SilentProgress, default_progress
+from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
+from .stack import lab_stack, owned_stack
+from .steps import FINISHED, STEP_IDS, STEPS, Stage, get_step, next_step, steps_before
+
+PROGRESS_FILE = "progress.json"
+#: How long AWS may take to make new roles and policies usable (retried with backoff).
+AWS_PROPAGATION_TIMEOUT = 120.0
+
+
+class _BackendLike(Protocol):
+    name: str
+    region: str
+    endpoint: str | None
+    data_dir: Path
+
+
+class LabLike(Protocol):
+    """What :meth:`Workshop.from_lab` needs of a ``labkit.Lab``."""
+
+    backend: _BackendLike
+
+    def wait_idle(self, timeout: float = ...) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProgressRecord:
+    """Which steps a learner has completed on one lab."""
+
+    completed: tuple[str, ...] = ()
+
+    @property
+    def last_completed(self) -> str | None:
+        done = [s for s in STEP_IDS if s in self.completed]
+        return done[-1] if done else None
+
+    @property
+    def current(self) -> str | None:
+        """The step to work on now (None once every step is done)."""
+        last = self.last_completed
+        if last is None:
+            return STEP_IDS[0]
+        following = next_step(last)
+        return following.id if following else None
+
+
+class Workshop:
+    """The lab on one backend: ``provision(step)``, ``teardown()``, ``restore()``, scoring.
+
+    ``backend`` is ``"local"`` or ``"aws"``; ``endpoint_url`` is the local cloud's address
+    (None on AWS); ``session`` is the boto3 session to use (by default one built from the
+    environment, which ``labkit.Lab()`` points at the local cloud); ``prefix`` goes in front of
+    every name (default ``""`` locally, ``"labkit-"`` on AWS); ``wait_idle`` is
+    ``Lab.wait_idle`` (how the scoreboard knows the pipeline drained; on AWS it watches the
+    aggregates instead). ``sleep`` and ``clock`` are injected for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str,
+        data_dir: Path | str,
+        backend: Literal["local", "aws"] = "local",
+        endpoint_url: str | None = None,
+        session: Any = None,
+        prefix: str | None = None,
+        settings: LabSettings | None = None,
+        wait_idle: Callable[[float], None] | None = None,
+        progress: Progress | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend = backend
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.data_dir = Path(data_dir).expanduser()
+        self.settings = settings or LabSettings.for_backend(backend, prefix)
+        self.progress = progress
+        self._session = session
+        self._wait_idle = wait_idle
+        self._sleep = sleep
+        self._clock = clock
+        self._clients: dict[str, Any] = {}
+
+    @classmethod
+    def from_lab(cls, lab: LabLike, **options: Any) -> Workshop:
+        """The workshop of a ``labkit.Lab`` (same backend, region, data dir, idle wait, and
+        the Lab's ``settings`` if it has them)."""
+        backend = lab.backend
+        options.setdefault("settings", getattr(lab, "settings", None))
+        return cls(
+            region=backend.region,
+            data_dir=backend.data_dir,
+            backend="aws" if backend.name == "aws" else "local",
+            endpoint_url=backend.endpoint,
+            wait_idle=lab.wait_idle if backend.name != "aws" else None,
+            **options,
+        )
+
+    # ----- plumbing -------------------------------------------------------------------------
+    @property
+    def names(self) -> Names:
+        return self.settings.names
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this lab's backend (cached)."""
+        if service not in self._clients:
+            import boto3
+            from botocore.config import Config
+
+            session = self._session or boto3.session.Session(region_name=self.region)
+            config = Config(retries={"mode": "standard", "max_attempts": 5}, read_timeout=300)
+            make_client: Any = session.client
+            self._clients[service] = make_client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url, config=config
+            )
+        return self._clients[service]
+
+    def reader(self) -> Boto3StateReader:
+        return Boto3StateReader(self.client)
+
+    def _executor(self) -> Boto3Executor:
+        timeout = AWS_PROPAGATION_TIMEOUT if self.backend == "aws" else 0.0
+        return Boto3Executor(
+            self.client, propagation_timeout=timeout, sleep=self._sleep, clock=self._clock
+        )
+
+    def _progress(self) -> Progress:
+        if self.progress is not None:
+            return self.progress
+        return default_progress()
+
+    def _run(self, plan: Plan, dry_run: bool) -> ExecutionReport:
+        if dry_run:
+            return DisplayExecutor().run(plan)
+        progress = self._progress() if plan.calls else SilentProgress()
+        return self._executor().run(plan, progress)
+
+    # ----- stacks and plans -----------------------------------------------------------------
+    def stack(self, step_id: str | None = None, *, solved: bool = False) -> Stack:
+        """The resources at the start of ``step_id`` (or its solution); all of them if None."""
+        return lab_stack(self._stage(step_id, solved), self.settings)
+
+    @staticmethod
+    def _stage(step_id: str | None, solved: bool) -> Stage:
+        if step_id is None:
+            return FINISHED
+        step = get_step(step_id)
+        return step.solution if solved else step.start
+
+    def plan(self, step_id: str, *, solved: bool = False) -> Plan:
+        """The calls that bring the lab to the start (or the solution) of ``step_id``."""
+        step = get_step(step_id)
+        where = "solution" if solved else "start"
+        return plan_stack(
+            self.stack(step_id, solved=solved),
+            self.reader(),
+            owned=owned_stack(self.settings),
+            title=f"{step.id} ({where}): {step.title}",
+        )
+
+    def plan_teardown(self) -> Plan:
+        """The calls that remove everything the lab owns."""
+        return plan_stack(
+            Stack(), self.reader(), owned=owned_stack(self.settings), title="Remove the lab"
+        )
+
+    # ----- the three verbs ------------------------------------------------------------------
+    def provision(
+        self, step_id: str, *, solved: bool = False, dry_run: bool = False
+    ) -> ExecutionReport:
+        """Bring the lab to the start of ``step_id`` (or to its solution with ``solved``).
+
+        Resources of later steps are removed, so this also resets a step. Steps before
+        ``step_id`` (and ``step_id`` itself when ``solved``) count as completed.
+        """
+        plan = self.plan(step_id, solved=solved)
+        report = self._run(plan, dry_run)
+        if not dry_run:
+            done = [*steps_before(step_id), *([step_id] if solved else [])]
+            self._save_progress(ProgressRecord(tuple(done)))
+        return report
+
+    def teardown(self, *, dry_run: bool = False) -> ExecutionReport:
+        """Remove every resource the lab created (found by its names), and nothing else."""
+        report = self._run(self.plan_teardown(), dry_run)
+        if not dry_run:
+            self._save_progress(ProgressRecord())
+        return report
+
+    def restore(self, *, dry_run: bool = False) -> ExecutionReport:
+        """Rebuild the lab where the learner was: the start of the step after the last one
+        completed (or the finished lab, if every step is done)."""
+        record = self.progress_record()
+        current = record.current
+        if current is None:
+            return self.provision(STEPS[-1].id, solved=True, dry_run=dry_run)
+        return self.provision(current, dry_run=dry_run)
+
+    # ----- progress through the workshop ----------------------------------------------------
+    @property
+    def progress_path(self) -> Path:
+        return self.data_dir / PROGRESS_FILE
+
+    def _lab_key(self) -> str:
+        return f"{self.backend}:{self.region}:{self.settings.prefix}"
+
+    def _load_all(self) -> dict[str, Any]:
+        try:
+            document = json.loads(self.progress_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return document if isinstance(document, dict) else {}
+
+    def progress_record(self) -> ProgressRecord:
+        """The steps completed on this lab, from ``progress.json``."""
+        entry = self._load_all().get(self._lab_key()) or {}
+        completed = tuple(s for s in entry.get("completed", []) if s in STEP_IDS)
+        return ProgressRecord(completed)
+
+    def mark_completed(self, step_id: str) -> ProgressRecord:
+        """Record that the learner completed ``step_id`` (and so every step before it)."""
+        record = ProgressRecord((*steps_before(step_id), get_step(step_id).id))
+        merged = ProgressRecord(
+            tuple(
+                s
+                for s in STEP_IDS
+                if s in record.completed or s in self.progress_record().completed
+            )
+        )
+        self._save_progress(merged)
+        return merged
+
+    def _save_progress(self, record: ProgressRecord) -> None:
+        document = self._load_all()
+        document[self._lab_key()] = {
+            "completed": list(record.completed),
+            "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Write atomically: a crash mid-write must not lose the learner's progress.
+        handle, temporary = tempfile.mkstemp(dir=self.data_dir, prefix=".progress-")
+        with os.fdopen(handle, "w") as out:
+            json.dump(document, out, indent=2)
+        os.replace(temporary, self.progress_path)
+
+    # ----- scoring --------------------------------------------------------------------------
+    def scoreboard(self, *, quiet_seconds: float = 5.0, switch_to_lab2: bool = True) -> Scoreboard:
+        """The scoreboard of this lab (see :class:`~labkit.lab.scoreboard.Scoreboard`)."""
+        return Scoreboard(
+            self.client,
+            self.settings,
+            drain=self._wait_idle,
+            sleep=self._sleep,
+            monotonic=self._clock,
+            quiet_seconds=quiet_seconds,
+            switch_to_lab2=switch_to_lab2,
+        )
+
+    def play_round(
+        self,
+        *,
+        messages: int = DEFAULT_MESSAGES,
+        seed: int | str | None = None,
+        special: bool | None = None,
+        generator: Literal["local", "lambda"] = "local",
+        timeout: float = 300.0,
+    ) -> RoundResult:
+        """Play and score one round (see :class:`~labkit.lab.scoreboard.Scoreboard`).
+
+        A round that reaches 300 points completes lab 1 (the pipeline demonstrably works), so
+        lab1.step3 is recorded as completed and ``restore()`` then builds lab 2.
+        """
+        result = self.scoreboard().play_round(
+            messages=messages, seed=seed, special=special, generator=generator, timeout=timeout
+        )
+        if result.lab2_started:
+            self.mark_completed("lab1.step3")
+        return result
+
+    def board(self) -> Board:
+        return self.scoreboard().board()
+
+    # ----- CloudFormation -------------------------------------------------------------------
+    def template(
+        self,
+        step_id: str | None = None,
+        *,
+        solved: bool = False,
+        code: Literal["s3", "inline"] = "s3",
+    ) -> dict[str, Any]:
+        """The lab as a CloudFormation template (the finished lab unless a step is given)."""
+        stage = self._stage(step_id, solved)
+        what = (
+            "the finished lab"
+            if step_id is None
+            else f"{step_id} ({'solution' if solved else 'start'})"
+        )
+        return cloudformation_template(
+            lab_stack(stage, self.settings),
+            description=f"labkit: DynamoDB Streams and Lambda workshop, {what}.",
+            code=code,
+        )
