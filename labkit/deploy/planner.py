@@ -221,6 +221,12 @@ class _Planner:
     def add(self, call: Call) -> None:
         self.calls.append(call)
 
+    def _remove_iam(
+        self, operation: str, params: dict[str, Any], description: str, label: str
+    ) -> None:
+        """An IAM removal; something already gone (NoSuchEntity) is fine."""
+        self.add(Call("iam", operation, params, description, label, tolerate=("NoSuchEntity",)))
+
     # ----- decisions -----------------------------------------------------------------------
     def _decide_tables(self) -> dict[str, _TableDecision]:
         decisions: dict[str, _TableDecision] = {}
@@ -361,36 +367,21 @@ class _Planner:
             if role.name in wanted or state is None:
                 continue
             for arn in state.attached:
-                self.add(
-                    Call(
-                        "iam",
-                        "detach_role_policy",
-                        {"RoleName": role.name, "PolicyArn": arn},
-                        f"Detach {arn.rsplit('/', 1)[-1]} from role {role.name}",
-                        role.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "detach_role_policy",
+                    {"RoleName": role.name, "PolicyArn": arn},
+                    f"Detach {arn.rsplit('/', 1)[-1]} from role {role.name}",
+                    role.label,
                 )
             for name in state.inline:
-                self.add(
-                    Call(
-                        "iam",
-                        "delete_role_policy",
-                        {"RoleName": role.name, "PolicyName": name},
-                        f"Delete inline policy {name} of role {role.name}",
-                        role.label,
-                        tolerate=("NoSuchEntity",),
-                    )
-                )
-            self.add(
-                Call(
-                    "iam",
-                    "delete_role",
-                    {"RoleName": role.name},
-                    f"Delete role {role.name}",
+                self._remove_iam(
+                    "delete_role_policy",
+                    {"RoleName": role.name, "PolicyName": name},
+                    f"Delete inline policy {name} of role {role.name}",
                     role.label,
-                    tolerate=("NoSuchEntity",),
                 )
+            self._remove_iam(
+                "delete_role", {"RoleName": role.name}, f"Delete role {role.name}", role.label
             )
 
     def _remove_policies(
@@ -405,58 +396,38 @@ class _Planner:
             for role in state.attached_roles:
                 if role in removed_roles and roles.get(role) is not None:
                     continue  # detached above, with the role
-                self.add(
-                    Call(
-                        "iam",
-                        "detach_role_policy",
-                        {"RoleName": role, "PolicyArn": state.arn},
-                        f"Detach {policy.name} from role {role}",
-                        policy.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "detach_role_policy",
+                    {"RoleName": role, "PolicyArn": state.arn},
+                    f"Detach {policy.name} from role {role}",
+                    policy.label,
                 )
             for user in state.attached_users:
-                self.add(
-                    Call(
-                        "iam",
-                        "detach_user_policy",
-                        {"UserName": user, "PolicyArn": state.arn},
-                        f"Detach {policy.name} from user {user}",
-                        policy.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "detach_user_policy",
+                    {"UserName": user, "PolicyArn": state.arn},
+                    f"Detach {policy.name} from user {user}",
+                    policy.label,
                 )
             for group in state.attached_groups:
-                self.add(
-                    Call(
-                        "iam",
-                        "detach_group_policy",
-                        {"GroupName": group, "PolicyArn": state.arn},
-                        f"Detach {policy.name} from group {group}",
-                        policy.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "detach_group_policy",
+                    {"GroupName": group, "PolicyArn": state.arn},
+                    f"Detach {policy.name} from group {group}",
+                    policy.label,
                 )
             for version in state.other_versions:
-                self.add(
-                    Call(
-                        "iam",
-                        "delete_policy_version",
-                        {"PolicyArn": state.arn, "VersionId": version},
-                        f"Delete version {version} of policy {policy.name}",
-                        policy.label,
-                        tolerate=("NoSuchEntity",),
-                    )
-                )
-            self.add(
-                Call(
-                    "iam",
-                    "delete_policy",
-                    {"PolicyArn": state.arn},
-                    f"Delete policy {policy.name}",
+                self._remove_iam(
+                    "delete_policy_version",
+                    {"PolicyArn": state.arn, "VersionId": version},
+                    f"Delete version {version} of policy {policy.name}",
                     policy.label,
-                    tolerate=("NoSuchEntity",),
                 )
+            self._remove_iam(
+                "delete_policy",
+                {"PolicyArn": state.arn},
+                f"Delete policy {policy.name}",
+                policy.label,
             )
 
     def _remove_tables(self, decisions: Mapping[str, _TableDecision]) -> None:
@@ -686,16 +657,12 @@ class _Planner:
         if normalise_policy(document) != normalise_policy(state.document):
             if len(state.other_versions) + 1 >= MAX_POLICY_VERSIONS:
                 oldest = state.other_versions[0]
-                self.add(
-                    Call(
-                        "iam",
-                        "delete_policy_version",
-                        {"PolicyArn": state.arn, "VersionId": oldest},
-                        f"Delete the oldest version ({oldest}) of policy {policy.name} "
-                        f"(a policy keeps at most {MAX_POLICY_VERSIONS})",
-                        policy.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "delete_policy_version",
+                    {"PolicyArn": state.arn, "VersionId": oldest},
+                    f"Delete the oldest version ({oldest}) of policy {policy.name} "
+                    f"(a policy keeps at most {MAX_POLICY_VERSIONS})",
+                    policy.label,
                 )
             self.add(
                 Call(
@@ -768,15 +735,11 @@ class _Planner:
                 )
         for arn in attached:
             if arn in kept_arns and arn not in wanted_arns:
-                self.add(
-                    Call(
-                        "iam",
-                        "detach_role_policy",
-                        {"RoleName": role.name, "PolicyArn": arn},
-                        f"Detach {arn.rsplit('/', 1)[-1]} from role {role.name}",
-                        role.label,
-                        tolerate=("NoSuchEntity",),
-                    )
+                self._remove_iam(
+                    "detach_role_policy",
+                    {"RoleName": role.name, "PolicyArn": arn},
+                    f"Detach {arn.rsplit('/', 1)[-1]} from role {role.name}",
+                    role.label,
                 )
         for arn in wanted_arns:
             if arn not in attached:
