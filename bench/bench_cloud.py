@@ -85,6 +85,35 @@ def write_rates(endpoint: str) -> dict[str, float]:
             ExpressionAttributeValues={":one": {"N": "1"}},
         ),
     )
+    # The pipeline's hot request: StateLambda keeping the newest version of a trade.
+    measure(
+        "state_lambda_update_item_per_s",
+        lambda n: ddb.update_item(
+            TableName="Bench",
+            Key={"id": {"S": f"trade-{n}"}},
+            UpdateExpression="SET #value = :value, #version = :version, "
+            "#hierarchy = :hierarchy, #timestamp = :timestamp",
+            ConditionExpression="attribute_not_exists(id) OR #version < :version",
+            ExpressionAttributeNames={
+                "#value": "Value",
+                "#version": "Version",
+                "#hierarchy": "Hierarchy",
+                "#timestamp": "Timestamp",
+            },
+            ExpressionAttributeValues={
+                ":value": {"N": f"{n}.25"},
+                ":version": {"N": "1"},
+                ":hierarchy": {
+                    "M": {
+                        "RiskType": {"S": "PV"},
+                        "Region": {"S": "EMEA"},
+                        "TradeDesk": {"S": "FX"},
+                    }
+                },
+                ":timestamp": {"N": "1700000000.5"},
+            },
+        ),
+    )
     measure(
         "transact_write_items_per_s",
         lambda n: ddb.transact_write_items(

@@ -5,7 +5,6 @@ No iterator is kept between polls: each read starts from the engine's checkpoint
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -86,10 +85,9 @@ class DynamoDBStreamSource:
             shard = self._table().stream_shard
             if after is None and position == "LATEST":
                 return []
-            records = [
-                copy.deepcopy(r.to_json())
-                for r in shard.records_after(None if after is None else int(after), limit)
-            ]
+            stored = shard.records_after(None if after is None else int(after), limit)
+        # Each to_json() is a new dict, decoded outside the lock.
+        records = [r.to_json() for r in stored]
         return [self._record(record) for record in records]
 
     def _record(self, record: dict[str, Any]) -> SourceRecord:

@@ -58,8 +58,7 @@ class Front:
         self.routes.extend(routes)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = _read_body(environ)
         request = from_environ(environ, body)
         try:
             reply = self.dispatch(request, environ)
@@ -109,6 +108,16 @@ class Front:
         for listener in self.on_forwarded:
             listener(request, reply)
         return reply
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    """The request body: Content-Length bytes, or everything for a chunked upload."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return bytes(environ["wsgi.input"].read(int(length)))
+    if "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower():
+        return bytes(environ["wsgi.input"].read())
+    return b""
 
 
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", "date"}

@@ -7,12 +7,13 @@ where moto would leak memory in a long-lived process. They are small and named a
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from . import ddb_streams, ddb_transactions
+from . import ddb_streams, ddb_transactions, moto_speedups
 
 _installed = False
 
@@ -46,6 +47,8 @@ def install() -> None:
     _make_sqs_queues_picklable()
     _make_lambda_storage_picklable()
     _route_moto_lambda_invocations()
+    _share_attribute_name_strings()
+    moto_speedups.install()
 
 
 def _stop_tracking_every_model_instance() -> None:
@@ -200,3 +203,24 @@ def _route_moto_lambda_invocations() -> None:
         return b""
 
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+
+
+def _share_attribute_name_strings() -> None:
+    # Each item keeps the attribute names decoded from its own request's JSON: 100,000 trades
+    # would hold 700,000 copies of the same seven names. Interned, each name is kept once.
+    from moto.dynamodb.models.dynamo_type import DynamoType, LimitedSizeDict
+
+    original_setitem = LimitedSizeDict.__setitem__
+
+    def __setitem__(self: Any, key: Any, value: Any) -> None:
+        original_setitem(self, sys.intern(key) if type(key) is str else key, value)
+
+    original_init = DynamoType.__init__
+
+    def __init__(self: Any, type_as_dict: Any) -> None:
+        original_init(self, type_as_dict)
+        if self.type == "M" and type(self.value) is dict:
+            self.value = {sys.intern(k) if type(k) is str else k: v for k, v in self.value.items()}
+
+    LimitedSizeDict.__setitem__ = __setitem__  # type: ignore[method-assign]
+    DynamoType.__init__ = __init__  # type: ignore[method-assign]

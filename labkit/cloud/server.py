@@ -12,12 +12,11 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from cheroot.wsgi import Server as WSGIServer
 
 from labkit.esm import IdleTimeout
 
@@ -36,13 +35,38 @@ from .snapshot import Snapshotter
 log = logging.getLogger("labkit.cloud")
 
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
+#: Requests served at once. Some wait a long time (a synchronous Invoke waits for its function,
+#: which calls back into the cloud; SQS long polls; wait-idle), so there are plenty.
+SERVER_THREADS = 48
+#: Idle client connections kept open; every boto3 client keeps some alive between requests.
+MAX_IDLE_CONNECTIONS = 500
+#: An idle connection is closed after this long; a request must arrive within it, too.
+CONNECTION_TIMEOUT_S = 60
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """No per-request lines on stdout; problems still reach the log file."""
+class _Stop(SystemExit):
+    """SIGTERM or SIGINT: leave the server loop and shut down cleanly (cheroot's loop lets
+    SystemExit through and logs any other exception)."""
 
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+
+class _HttpServer(WSGIServer):  # type: ignore[misc]
+    """cheroot's threaded HTTP/1.1 server: connections stay open between requests, and a pool
+    of threads serves them, with its messages going to the cloud's log, not to a terminal."""
+
+    keep_alive_conn_limit = MAX_IDLE_CONNECTIONS
+
+    def __init__(self, app: Any, port: int) -> None:
+        super().__init__(
+            (HOST, port),
+            app,
+            numthreads=SERVER_THREADS,
+            server_name="labkit",
+            request_queue_size=128,
+            timeout=CONNECTION_TIMEOUT_S,
+        )
+
+    def error_log(self, msg: str = "", level: int = 20, traceback: bool = False) -> None:
+        log.log(level, "http server: %s", msg, exc_info=traceback)
 
 
 def _changes_state(request: AwsRequest) -> bool:
@@ -154,18 +178,15 @@ class Cloud:
 
     # ----- running --------------------------------------------------------------------------
     def serve(self) -> None:
-        server = make_server(
-            HOST, self.port, self.front, threaded=True, request_handler=_QuietHandler
-        )
+        server = _HttpServer(self.front, self.port)
+        server.prepare()  # binds the port, or raises OSError
         self.restore()
         self.esm.engine.start()
         self.snapshots.start()
-        stopping = threading.Event()
 
         def shut_down(signum: int, frame: Any) -> None:
-            if not stopping.is_set():
-                stopping.set()
-                threading.Thread(target=server.shutdown, daemon=True).start()
+            # The server loop runs in this (the main) thread; leaving it stops the server.
+            raise _Stop
 
         signal.signal(signal.SIGTERM, shut_down)
         signal.signal(signal.SIGINT, shut_down)
@@ -173,9 +194,14 @@ class Cloud:
         self.paths.pid_file.write_text(str(os.getpid()))
         log.info("local cloud ready on %s", self.endpoint)
         try:
-            server.serve_forever(poll_interval=0.2)
+            server.serve()
+        except _Stop:
+            pass
         finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             log.info("stopping: writing the final snapshot")
+            server.stop()
             self.esm.engine.stop()
             self.snapshots.stop()
             self.runtime.shutdown()

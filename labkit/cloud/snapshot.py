@@ -1,9 +1,12 @@
 """Persistence of the local cloud: everything moto holds, plus labkit's own state.
 
 While requests change things, a snapshot is written at most once a second, so a ``kill -9``
-loses at most about a second of writes. Where the platform can fork, the snapshot is written by
-a forked child from a copy-on-write image taken under the moto lock: the cloud pauses for the
-fork only, not for pickling a large table. ``labkit down`` writes a final snapshot.
+loses about a second of writes. A large cloud takes longer to write, so the pause between
+snapshots grows with the time the last one took: writing never takes more than about a tenth
+of the time, and the cloud keeps its CPU for serving requests. Where the platform can fork, the
+snapshot is written by a forked child from a copy-on-write image taken under the moto lock:
+the cloud pauses for the fork only, not for pickling a large table. ``labkit down`` writes a
+final snapshot.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ SERVICES = (
     "sts",
 )
 SNAPSHOT_NAME = "cloud.pickle"
+#: The pause after a snapshot is at least this many times as long as writing it took.
+PAUSE_PER_SECOND_WRITING = 9.0
 FORMAT_VERSION = 1
 
 
@@ -79,6 +84,7 @@ class Snapshotter:
         self._write_lock = threading.Lock()
         self._saving = False
         self.saves = 0
+        self.last_save_seconds = 0.0
 
     @property
     def path(self) -> Path:
@@ -115,6 +121,7 @@ class Snapshotter:
         """Write a snapshot now (forking when possible)."""
         with self._write_lock:
             self._saving = True
+            started = time.monotonic()
             try:
                 self._dirty.clear()
                 extras = pickle.dumps(self.extras())
@@ -127,6 +134,7 @@ class Snapshotter:
                 self.saves += 1
             finally:
                 self._saving = False
+                self.last_save_seconds = time.monotonic() - started
 
     def _document(self, extras: bytes) -> bytes:
         return pickle.dumps(
@@ -172,7 +180,11 @@ class Snapshotter:
                     self.save()
                 except Exception:
                     log.exception("snapshot failed")
-                self._stop.wait(self.interval)
+                self._stop.wait(self.pause())
+
+    def pause(self) -> float:
+        """Seconds to wait after a snapshot before the next one."""
+        return max(self.interval, self.last_save_seconds * PAUSE_PER_SECOND_WRITING)
 
     def stop(self) -> None:
         """Stop the background writer and write a final snapshot in-process."""
