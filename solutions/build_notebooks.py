@@ -23,6 +23,9 @@ from pathlib import Path
 
 import nbformat
 
+from labkit.lab.names import CodeVersion, FunctionId
+from labkit.lab.packages import source
+
 ROOT = Path(__file__).resolve().parents[1]
 LEARNER_DIR = ROOT / "notebooks"
 SOLUTION_DIR = ROOT / "solutions"
@@ -562,166 +565,12 @@ filter box (for example `error`) to narrow it down."""),
 # ---------------------------------------------------------------------------------------------
 # 04 exactly once
 
-STATE_STARTER = '''\
-"""StateLambda: keeps the latest state of every trade in StateTable."""
-
-import base64
-
-import boto3
-import pipeline
-
-dynamodb = boto3.client("dynamodb")
-STATE_TABLE = pipeline.resource_name("STATE_TABLE")
-
-
-def lambda_handler(event, context):
-    records = event["Records"]
-    for record in records:
-        trade = pipeline.parse_trade(base64.b64decode(record["kinesis"]["data"]))
-        # TODO (lab2.step1): write only if this message is newer than the stored trade
-        dynamodb.update_item(
-            TableName=STATE_TABLE,
-            Key={"id": {"S": trade["TradeID"]}},
-            UpdateExpression="SET #value = :value, #version = :version, "
-            "#hierarchy = :hierarchy, #timestamp = :timestamp",
-            ExpressionAttributeNames={
-                "#value": "Value",
-                "#version": "Version",
-                "#hierarchy": "Hierarchy",
-                "#timestamp": "Timestamp",
-            },
-            ExpressionAttributeValues={
-                ":value": {"N": str(trade["Value"])},
-                ":version": {"N": str(trade["Version"])},
-                ":hierarchy": {"M": {k: {"S": v} for k, v in trade["Hierarchy"].items()}},
-                ":timestamp": {"N": str(trade["Timestamp"])},
-            },
-        )
-    pipeline.maybe_fail(dynamodb, "StateLambda", "FAILURE_STATE_LAMBDA_PCT")
-    return {"written": len(records)}
-'''
-
-STATE_SOLVED = '''\
-"""StateLambda: keeps the latest state of every trade in StateTable."""
-
-import base64
-
-import boto3
-import pipeline
-from botocore.exceptions import ClientError
-
-dynamodb = boto3.client("dynamodb")
-STATE_TABLE = pipeline.resource_name("STATE_TABLE")
-
-
-def lambda_handler(event, context):
-    records = event["Records"]
-    skipped = 0
-    for record in records:
-        trade = pipeline.parse_trade(base64.b64decode(record["kinesis"]["data"]))
-        try:
-            dynamodb.update_item(
-                TableName=STATE_TABLE,
-                Key={"id": {"S": trade["TradeID"]}},
-                UpdateExpression="SET #value = :value, #version = :version, "
-                "#hierarchy = :hierarchy, #timestamp = :timestamp",
-                # New trades, and newer versions of known ones; nothing else.
-                ConditionExpression="attribute_not_exists(id) OR #version < :version",
-                ExpressionAttributeNames={
-                    "#value": "Value",
-                    "#version": "Version",
-                    "#hierarchy": "Hierarchy",
-                    "#timestamp": "Timestamp",
-                },
-                ExpressionAttributeValues={
-                    ":value": {"N": str(trade["Value"])},
-                    ":version": {"N": str(trade["Version"])},
-                    ":hierarchy": {"M": {k: {"S": v} for k, v in trade["Hierarchy"].items()}},
-                    ":timestamp": {"N": str(trade["Timestamp"])},
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise  # anything else must fail the batch, so that it is retried
-            skipped += 1
-    if skipped:
-        print(f"Skipped {skipped} duplicate or older message(s)")
-    pipeline.maybe_fail(dynamodb, "StateLambda", "FAILURE_STATE_LAMBDA_PCT")
-    return {"written": len(records) - skipped, "skipped": skipped}
-'''
-
-REDUCE_STARTER = '''\
-"""ReduceLambda: adds each batch of totals from ReduceTable to AggregateTable."""
-
-import boto3
-import pipeline
-
-dynamodb = boto3.client("dynamodb")
-AGGREGATE_TABLE = pipeline.resource_name("AGGREGATE_TABLE")
-
-
-def lambda_handler(event, context):
-    records = event["Records"]
-    totals = pipeline.sum_reduce_records(records)
-    if totals:
-        # TODO (lab2.step2): make a retry of this batch change nothing
-        dynamodb.transact_write_items(
-            TransactItems=[
-                {
-                    "Update": {
-                        "TableName": AGGREGATE_TABLE,
-                        "Key": {"Identifier": {"S": key}},
-                        "UpdateExpression": "ADD #value :value",
-                        "ExpressionAttributeNames": {"#value": "Value"},
-                        "ExpressionAttributeValues": {":value": {"N": str(total)}},
-                    }
-                }
-                for key, total in sorted(totals.items())
-            ],
-        )
-    pipeline.maybe_fail(dynamodb, "ReduceLambda", "FAILURE_REDUCE_LAMBDA_PCT")
-    return {"keys": len(totals)}
-'''
-
-REDUCE_SOLVED = '''\
-"""ReduceLambda: adds each batch of totals from ReduceTable to AggregateTable."""
-
-import hashlib
-
-import boto3
-import pipeline
-
-dynamodb = boto3.client("dynamodb")
-AGGREGATE_TABLE = pipeline.resource_name("AGGREGATE_TABLE")
-
-
-def lambda_handler(event, context):
-    records = event["Records"]
-    # A retry delivers the same records in the same order: the same token (32 characters).
-    token = hashlib.md5(str(records).encode()).hexdigest()
-    totals = pipeline.sum_reduce_records(records)
-    if totals:
-        try:
-            dynamodb.transact_write_items(
-                TransactItems=[
-                    {
-                        "Update": {
-                            "TableName": AGGREGATE_TABLE,
-                            "Key": {"Identifier": {"S": key}},
-                            "UpdateExpression": "ADD #value :value",
-                            "ExpressionAttributeNames": {"#value": "Value"},
-                            "ExpressionAttributeValues": {":value": {"N": str(total)}},
-                        }
-                    }
-                    for key, total in sorted(totals.items())
-                ],
-                ClientRequestToken=token,
-            )
-        except dynamodb.exceptions.IdempotentParameterMismatchException:
-            print(f"Batch {token} was already added by an earlier attempt")
-    pipeline.maybe_fail(dynamodb, "ReduceLambda", "FAILURE_REDUCE_LAMBDA_PCT")
-    return {"keys": len(totals)}
-'''
+# The functions' code, as the learner starts with it and as the reference fixes it: the same
+# files labkit deploys (``lab.provision`` the starter, ``lab.solve`` the solution).
+STATE_STARTER = source(FunctionId.STATE, CodeVersion.STARTER)
+STATE_SOLVED = source(FunctionId.STATE, CodeVersion.SOLUTION)
+REDUCE_STARTER = source(FunctionId.REDUCE, CodeVersion.STARTER)
+REDUCE_SOLVED = source(FunctionId.REDUCE, CodeVersion.SOLUTION)
 
 EXACTLY_ONCE = [
     md("""\
@@ -892,10 +741,9 @@ REDUCE_POLICY = {
     ],
 }
 
-#: The reference sources kept next to the solved notebooks.
+#: The reference sources kept next to the solved notebooks. The fixed functions' code lives in
+#: the package: labkit/lab/functions/*/solution/lambda_function.py.
 SOURCES: dict[str, str] = {
-    "state_lambda.py": STATE_SOLVED,
-    "reduce_lambda.py": REDUCE_SOLVED,
     "reduce_lambda_policy.json": json.dumps(REDUCE_POLICY, indent=2) + "\n",
 }
 

@@ -6,6 +6,7 @@ function by its behaviour (synthetic stream events), with lab 2's random failure
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -251,10 +252,21 @@ def test_reduce_reads_the_wrong_events(lab: LabUnderTest) -> None:
     assert "nothing arrived" in item.detail
 
 
-SOLUTIONS = Path(__file__).resolve().parents[3] / "solutions"
+SOLVED_NOTEBOOK = Path(__file__).resolve().parents[3] / "solutions" / "04-exactly-once.ipynb"
 
 
-def test_reference_sources_in_solutions_pass(lab: LabUnderTest) -> None:
-    """solutions/state_lambda.py and solutions/reduce_lambda.py pass both lab 2 checks."""
-    assert check_state(lab, (SOLUTIONS / "state_lambda.py").read_text()).passed
-    assert check_reduce(lab, (SOLUTIONS / "reduce_lambda.py").read_text()).passed
+def _written_file(name: str) -> str:
+    """The text a solved notebook's ``%%writefile .../name`` cell writes."""
+    notebook = json.loads(SOLVED_NOTEBOOK.read_text())
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        first, _, rest = text.partition("\n")
+        if cell["cell_type"] == "code" and first.startswith("%%writefile") and first.endswith(name):
+            return rest
+    raise AssertionError(f"no cell writes {name}")
+
+
+def test_the_solved_notebook_passes_both_lab2_checks(lab: LabUnderTest) -> None:
+    """What the solved notebook writes and deploys passes both lab 2 checks."""
+    assert check_state(lab, _written_file("state_lambda.py")).passed
+    assert check_reduce(lab, _written_file("reduce_lambda.py")).passed

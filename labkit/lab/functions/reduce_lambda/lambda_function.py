@@ -18,6 +18,7 @@ AGGREGATE_TABLE = pipeline.resource_name("AGGREGATE_TABLE")
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     totals = pipeline.sum_reduce_records(event["Records"])
     if totals:
+        # TODO (lab2.step2): make a retry of this batch change nothing.
         dynamodb.transact_write_items(
             TransactItems=[
                 {
