@@ -14,7 +14,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +78,7 @@ def set_up(endpoint: str, table: str, function: str) -> str:
 
 
 def wait_idle(endpoint: str) -> None:
-    with urllib.request.urlopen(f"{endpoint}/_labkit/wait-idle?timeout=300", timeout=320):
-        pass
+    control.wait_idle(endpoint, timeout=300)
 
 
 def delays_logged(endpoint: str, function: str) -> list[float]:

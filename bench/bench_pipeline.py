@@ -27,18 +27,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import boto3
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results
 
-from labkit.cloud.settings import LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
 from labkit.lab.names import LabSettings
-from labkit.lab.progress import SilentProgress
 from labkit.lab.scoreboard import RoundResult
-from labkit.lab.workshop import Workshop
-from labkit.testing import RunningCloud, local_cloud
+from labkit.testing import local_cloud
 
 ROUND_GOAL_S = 15.0
 MEMORY_GOAL_MB = 500.0
@@ -88,28 +84,6 @@ def tree_cpu_s(pid: int) -> float:
     return total
 
 
-def workshop_for(cloud: RunningCloud, settings: LabSettings) -> Workshop:
-    def wait_idle(timeout: float) -> None:
-        url = f"{cloud.endpoint}/_labkit/wait-idle?timeout={timeout}"
-        with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-            json.loads(response.read())
-
-    session = boto3.session.Session(
-        aws_access_key_id=LEARNER_ACCESS_KEY,
-        aws_secret_access_key=LEARNER_SECRET_KEY,
-        region_name=cloud.region,
-    )
-    return Workshop(
-        region=cloud.region,
-        data_dir=cloud.data_dir,
-        endpoint_url=cloud.endpoint,
-        session=session,
-        settings=settings,
-        wait_idle=wait_idle,
-        progress=SilentProgress(),
-    )
-
-
 def summary(result: RoundResult) -> dict[str, Any]:
     return {
         "round": result.number,
@@ -128,7 +102,7 @@ def speed_and_memory(settings: LabSettings, messages: int, rounds: int) -> dict[
         tempfile.TemporaryDirectory(prefix="labkit-bench-") as directory,
         local_cloud(Path(directory) / "cloud") as cloud,
     ):
-        workshop = workshop_for(cloud, settings)
+        workshop = cloud.workshop(settings=settings)
         started = time.monotonic()
         workshop.provision("lab1.step3", solved=True)
         provision_s = time.monotonic() - started
@@ -177,7 +151,7 @@ def exactness_under_faults(settings: LabSettings, messages: int, seed: int) -> d
         tempfile.TemporaryDirectory(prefix="labkit-bench-") as directory,
         local_cloud(Path(directory) / "cloud") as cloud,
     ):
-        workshop = workshop_for(cloud, settings)
+        workshop = cloud.workshop(settings=settings)
         workshop.provision("lab2.step2", solved=True)
         scores = workshop.scoreboard()
         result = scores.play_round(messages=messages, seed=seed, timeout=7200)

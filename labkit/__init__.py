@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .session import IdleTimeout, Lab
+from .cloud.control import IdleTimeout
+from .session import Lab
 
 if TYPE_CHECKING:
     from .checks.report import Report

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .backends import Backend, connect
+from .cloud import control
 
 if TYPE_CHECKING:
     from .checks.hints import Hint
@@ -27,10 +28,6 @@ if TYPE_CHECKING:
     from .ui.progress import ProgressView
     from .ui.scoreboard import ScoreboardView
     from .ui.steps import Deployed, StepChange
-
-
-class IdleTimeout(TimeoutError):
-    """Work was still in flight when the wait ran out; the message says what is behind."""
 
 
 class Lab:
@@ -88,17 +85,8 @@ class Lab:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every invocation and event source mapping has caught up."""
-        if not self.backend.is_local:
-            return
-        url = f"{self.backend.endpoint}/_labkit/wait-idle?timeout={timeout}"
-        try:
-            with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-                json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            detail = json.loads(error.read() or b"{}")
-            raise IdleTimeout(
-                detail.get("message") or f"Still busy after {timeout:.0f} s."
-            ) from None
+        if self.backend.is_local and self.backend.endpoint:
+            control.wait_idle(self.backend.endpoint, timeout)
 
     # ----- the workshop ---------------------------------------------------------------------
     @cached_property

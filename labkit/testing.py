@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import socket
 import textwrap
-import urllib.error
-import urllib.request
 import uuid
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .cloud import control
 from .cloud.settings import DEFAULT_REGION, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
+
+if TYPE_CHECKING:
+    from .lab.names import LabSettings
+    from .lab.workshop import Workshop
 
 
 def policy_document(*statements: Mapping[str, Any]) -> str:
@@ -92,12 +95,40 @@ class RunningCloud:
 
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until every mapping caught up and no invocation runs; AssertionError if not."""
-        url = f"{self.endpoint}/_labkit/wait-idle?timeout={timeout}"
         try:
-            with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-                json.loads(response.read())
-        except urllib.error.HTTPError as busy:
-            raise AssertionError(json.loads(busy.read())["message"]) from None
+            control.wait_idle(self.endpoint, timeout)
+        except control.IdleTimeout as busy:
+            raise AssertionError(str(busy)) from None
+
+    def workshop(
+        self,
+        *,
+        backend: Literal["local", "aws"] = "local",
+        settings: LabSettings | None = None,
+        data_dir: Path | None = None,
+    ) -> Workshop:
+        """The lab on this cloud, driven as a learner's ``Lab`` drives it: the learner's
+        credentials, quiet progress, and the scoreboard waiting with ``control.wait_idle``."""
+        import boto3
+
+        from .lab.progress import SilentProgress
+        from .lab.workshop import Workshop
+
+        session = boto3.session.Session(
+            aws_access_key_id=LEARNER_ACCESS_KEY,
+            aws_secret_access_key=LEARNER_SECRET_KEY,
+            region_name=self.region,
+        )
+        return Workshop(
+            region=self.region,
+            data_dir=data_dir or self.data_dir,
+            backend=backend,
+            endpoint_url=self.endpoint,
+            session=session,
+            settings=settings,
+            wait_idle=functools.partial(control.wait_idle, self.endpoint),
+            progress=SilentProgress(),
+        )
 
     def stop(self) -> None:
         control.stop(self.data_dir)

@@ -171,7 +171,7 @@ def stop(
     paths.info_file.unlink(missing_ok=True)
     raise CloudError(
         f"The local cloud (pid {pid}) did not stop within {timeout:.0f} s and was killed; "
-        "up to a second of recent writes may be lost."
+        "the writes since its last snapshot may be lost."
     )
 
 
@@ -181,6 +181,22 @@ def _is_zombie(pid: int) -> bool:
             return handle.read().split(")", 1)[1].split()[0] == "Z"
     except OSError:
         return False
+
+
+class IdleTimeout(TimeoutError):
+    """Work was still in flight when the wait ran out; the message says what is behind."""
+
+
+def wait_idle(endpoint: str, timeout: float = 60.0) -> None:
+    """Return once every event source mapping of the cloud at ``endpoint`` has caught up and
+    no invocation runs; raise IdleTimeout, saying what is behind, after ``timeout`` seconds."""
+    url = f"{endpoint}/_labkit/wait-idle?timeout={timeout}"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout + 10) as response:
+            response.read()
+    except urllib.error.HTTPError as busy:
+        detail = json.loads(busy.read() or b"{}")
+        raise IdleTimeout(detail.get("message") or f"Still busy after {timeout:.0f} s.") from None
 
 
 def status(data_dir: Path) -> dict[str, Any] | None:

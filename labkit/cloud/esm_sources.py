@@ -87,8 +87,7 @@ class DynamoDBStreamSource:
                 return []
             stored = shard.records_after(None if after is None else int(after), limit)
         # Each to_json() is a new dict, decoded outside the lock.
-        records = [r.to_json() for r in stored]
-        return [self._record(record) for record in records]
+        return [self._record(record.to_json()) for record in stored]
 
     def _record(self, record: dict[str, Any]) -> SourceRecord:
         record["eventSourceARN"] = self.arn

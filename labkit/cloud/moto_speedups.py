@@ -203,18 +203,18 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
         names = validator.expression_attribute_names or {}
         return (frozenset(names.items()), tuple(validator.table.table_key_attrs))
 
-    def passed_before(validator: Any) -> bool:
-        source = validator.__dict__.get("_labkit_source")
-        passed: set[Any] = getattr(source, "_labkit_passed", set())
-        return verdict_key(validator) in passed
-
     def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
         self._labkit_source = expression
         original_init(self, expression, *args, **kwargs)
 
     def get_ast_processors(self: Any) -> list[Any]:
+        # Called by moto's __init__ once the names and the table are set.
         processors: list[Any] = original_processors(self)
-        if "_labkit_source" in self.__dict__ and passed_before(self):
+        source = self.__dict__.get("_labkit_source")
+        if source is None:
+            return processors
+        self._labkit_verdict_key = verdict_key(self)
+        if self._labkit_verdict_key in source.__dict__.get("_labkit_passed", ()):
             processors = [p for p in processors if not isinstance(p, static_checks)]
         return processors
 
@@ -223,7 +223,7 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
         source = self.__dict__.get("_labkit_source")
         if source is not None:
             passed = source.__dict__.setdefault("_labkit_passed", set())
-            passed.add(verdict_key(self))
+            passed.add(self._labkit_verdict_key)
         return result
 
     restores = [

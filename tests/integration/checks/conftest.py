@@ -6,6 +6,7 @@ tables, roles or functions, and nothing here touches ``os.environ``.
 
 from __future__ import annotations
 
+import functools
 import json
 import urllib.error
 import urllib.request
@@ -14,26 +15,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pytest
 
 from labkit.checks import CheckContext, Report, run_check
-from labkit.cloud.settings import LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
+from labkit.cloud import control
 from labkit.lab.names import FunctionId, LabSettings
 from labkit.lab.packages import package_with
-from labkit.lab.progress import SilentProgress
 from labkit.lab.workshop import Workshop
 from labkit.testing import RunningCloud
 
 
 def wait_idle(cloud: RunningCloud, timeout: float = 60.0) -> None:
     """Until every mapping has caught up; TimeoutError otherwise."""
-    url = f"{cloud.endpoint}/_labkit/wait-idle?timeout={timeout}"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-            response.read()
-    except urllib.error.HTTPError as busy:
-        raise TimeoutError(json.loads(busy.read()).get("message", "busy")) from None
+    control.wait_idle(cloud.endpoint, timeout)
 
 
 def invocations(cloud: RunningCloud, function: str) -> list[dict[str, Any]]:
@@ -99,27 +93,13 @@ def make_lab(cloud: RunningCloud, prefix: str | None = None) -> LabUnderTest:
     """A lab in ``cloud`` whose names start with ``prefix`` (a fresh random one by default)."""
     prefix = prefix or f"t{uuid.uuid4().hex[:6]}-"
     settings = LabSettings(prefix=prefix)
-    session = boto3.session.Session(
-        aws_access_key_id=LEARNER_ACCESS_KEY,
-        aws_secret_access_key=LEARNER_SECRET_KEY,
-        region_name=cloud.region,
-    )
-    workshop = Workshop(
-        region=cloud.region,
-        data_dir=cloud.data_dir / prefix,
-        backend="local",
-        endpoint_url=cloud.endpoint,
-        session=session,
-        settings=settings,
-        wait_idle=lambda timeout: wait_idle(cloud, timeout),
-        progress=SilentProgress(),
-    )
+    workshop = cloud.workshop(settings=settings, data_dir=cloud.data_dir / prefix)
     ctx = CheckContext(
         backend="local",
         region=cloud.region,
         settings=settings,
         client_factory=cloud.client,
-        wait_idle=lambda timeout: wait_idle(cloud, timeout),
+        wait_idle=functools.partial(control.wait_idle, cloud.endpoint),
         invocations=lambda function: invocations(cloud, function),
     )
     return LabUnderTest(cloud, workshop, ctx)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from labkit.cloud.settings import LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
 from labkit.lab.functions.pipeline import generate_round
-from labkit.lab.names import LabSettings
-from labkit.lab.progress import SilentProgress
 from labkit.lab.workshop import Workshop
 from labkit.testing import RunningCloud, local_cloud
 
@@ -22,37 +18,6 @@ from labkit.testing import RunningCloud, local_cloud
 SEED_ALL_FAIL_FIRST = (77, 900, 6445)
 #: FAILURE_SEED values whose first draw fails a fresh ReduceLambda worker.
 SEED_REDUCE_FAILS_FIRST = (9, 11, 18, 39, 51)
-
-
-def wait_idle(cloud: RunningCloud) -> Callable[[float], None]:
-    """What ``Lab.wait_idle`` does, for a cloud of the tests' own."""
-
-    def wait(timeout: float) -> None:
-        url = f"{cloud.endpoint}/_labkit/wait-idle?timeout={timeout}"
-        with urllib.request.urlopen(url, timeout=timeout + 10) as response:
-            json.loads(response.read())
-
-    return wait
-
-
-def make_workshop(
-    cloud: RunningCloud, *, backend: str = "local", settings: LabSettings | None = None
-) -> Workshop:
-    session = boto3.session.Session(
-        aws_access_key_id=LEARNER_ACCESS_KEY,
-        aws_secret_access_key=LEARNER_SECRET_KEY,
-        region_name=cloud.region,
-    )
-    return Workshop(
-        region=cloud.region,
-        data_dir=cloud.data_dir,
-        backend=backend,  # type: ignore[arg-type]
-        endpoint_url=cloud.endpoint,
-        session=session,
-        settings=settings,
-        wait_idle=wait_idle(cloud),
-        progress=SilentProgress(),
-    )
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +30,7 @@ def lab_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud
 @pytest.fixture(scope="module")
 def workshop(lab_cloud: RunningCloud) -> Workshop:
     """The lab on the module's cloud, with default local settings."""
-    return make_workshop(lab_cloud)
+    return lab_cloud.workshop()
 
 
 def function_stats(cloud: RunningCloud) -> dict[str, dict[str, Any]]:

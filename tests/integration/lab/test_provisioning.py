@@ -15,8 +15,6 @@ from labkit.lab.steps import STEP_IDS, get_step
 from labkit.lab.workshop import Workshop
 from labkit.testing import RunningCloud
 
-from .conftest import make_workshop
-
 ENVIRONMENT = (
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
@@ -162,7 +160,7 @@ def test_aws_backend_code_path_runs_against_the_endpoint(
 ) -> None:
     """The aws backend's settings (prefix labkit-, 20 shards, parallelization 10, IAM
     propagation retries) provision, score a round and tear down through the same code."""
-    aws = make_workshop(lab_cloud, backend="aws")
+    aws = lab_cloud.workshop(backend="aws")
     assert aws.settings == LabSettings.for_backend("aws")
     aws.provision("lab2.step2", solved=True)
     assert aws.plan("lab2.step2", solved=True).empty
