@@ -155,9 +155,11 @@ class RunningCloud:
 
 
 @contextlib.contextmanager
-def local_cloud(data_dir: Path, port: int | None = None) -> Iterator[RunningCloud]:
+def local_cloud(
+    data_dir: Path, port: int | None = None, *, cors_origins: tuple[str, ...] = ()
+) -> Iterator[RunningCloud]:
     """Start a local cloud on a free port for the duration of the block."""
-    info = control.start(port or free_port(), data_dir)
+    info = control.start(port or free_port(), data_dir, cors_origins=cors_origins)
     cloud = RunningCloud(info.endpoint, info.port, info.pid, info.data_dir)
     try:
         yield cloud

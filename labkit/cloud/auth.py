@@ -194,6 +194,7 @@ def _payload(
         expected = headers.get("x-amz-decoded-content-length")
         if expected is not None and expected.strip() != str(len(decoded.body)):
             raise AuthFailure("bad_chunk", "X-Amz-Decoded-Content-Length does not match.")
+        _check_trailing_checksums(decoded)
         _as_plain_upload(environ, headers, decoded)
         return decoded.body
     if declared and len(declared) == 64 and set(declared) <= _HEX:
@@ -202,6 +203,19 @@ def _payload(
     elif declared and declared != "UNSIGNED-PAYLOAD":
         raise AuthFailure("payload_mismatch", f"{declared[:80]!r} is not a payload hash.")
     return body
+
+
+def _check_trailing_checksums(decoded: auth_chunked.Decoded) -> None:
+    from botocore.httpchecksum import _CHECKSUM_CLS
+
+    for name, value in decoded.trailers.items():
+        algorithm = name.removeprefix("x-amz-checksum-")
+        checksum = _CHECKSUM_CLS.get(algorithm) if name.startswith("x-amz-checksum-") else None
+        if checksum is not None and checksum().handle(decoded.body) != value:
+            raise AuthFailure(
+                "bad_digest",
+                f"The {algorithm.upper()} you specified did not match the calculated checksum.",
+            )
 
 
 def _as_plain_upload(

@@ -104,6 +104,15 @@ REFUSALS: Mapping[str, Refusal] = {
         "The provided 'x-amz-content-sha256' header does not match what was computed.",
         s3_status=400,
     ),
+    "bad_digest": Refusal(
+        "InvalidRequestException",
+        "BadDigest",
+        "BadDigest",
+        "",
+        "",
+        query_status=400,
+        s3_status=400,
+    ),
     "expired": Refusal(
         "InvalidSignatureException",
         "SignatureDoesNotMatch",
@@ -254,7 +263,7 @@ def refusal_reply(
     return reply
 
 
-_BODY_KINDS = {"too_large", "incomplete", "bad_json", "bad_xml", "bad_chunk"}
+_BODY_KINDS = {"too_large", "incomplete", "bad_json", "bad_xml", "bad_chunk", "bad_digest"}
 
 
 def _reply(status: int, body: bytes, content_type: str, kind: str) -> Reply:
