@@ -99,8 +99,8 @@ class Door:
         origin = headers.get("origin")
         if origin is not None and not self.origins.allows(origin):
             return refusal_reply(protocol, "forbidden", origin_refusal_message(origin))
-        if method == "OPTIONS" and origin and "access-control-request-method" in headers:
-            return Reply(200, b"", self.origins.preflight_headers(origin, headers))
+        if _is_preflight(headers, environ):
+            return Reply(200)  # finish() adds the CORS answer
 
         limit = body_limit(service, method, path)
         body = read_body(environ, limit.size)
@@ -141,16 +141,27 @@ class Door:
             return refusal_reply(protocol, problem[0], problem[1])
         return Admitted(body, caller)
 
-    def finish(self, headers: dict[str, str], reply: Reply) -> Reply:
+    def finish(self, environ: dict[str, Any], headers: dict[str, str], reply: Reply) -> Reply:
         """Drop moto's own CORS answers; answer an allowed origin's request with CORS headers."""
         kept = {
             k: v for k, v in reply.headers.items() if not k.lower().startswith("access-control-")
         }
         origin = headers.get("origin")
         if origin is not None and self.origins.allows(origin):
-            kept.update(self.origins.response_headers(origin))
+            if _is_preflight(headers, environ):
+                kept.update(self.origins.preflight_headers(origin, headers))
+            else:
+                kept.update(self.origins.response_headers(origin))
         reply.headers = kept
         return reply
+
+
+def _is_preflight(headers: dict[str, str], environ: dict[str, Any]) -> bool:
+    return (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "origin" in headers
+        and "access-control-request-method" in headers
+    )
 
 
 def _raw_target(environ: dict[str, Any]) -> tuple[str, str]:

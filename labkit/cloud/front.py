@@ -77,7 +77,7 @@ class Front:
                 "InternalFailure", "The local cloud hit an unexpected error; see cloud.log.", 500
             )
         if self.door is not None:
-            reply = self.door.finish(headers, reply)
+            reply = self.door.finish(environ, headers, reply)
         start_response(
             f"{reply.status} {_REASONS.get(reply.status, 'Status')}",
             [*reply.headers.items(), ("Content-Length", str(len(reply.body)))],
