@@ -9,12 +9,13 @@ else is refused in the service's own error shape, and the cloud carries on.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 from xml.etree import ElementTree
 
 from . import auth_chunked
@@ -28,11 +29,13 @@ from .auth_host import (
 )
 from .auth_limits import body_limit
 from .auth_replies import Protocol, guess_protocol, refusal_reply
+from .auth_shapes import json_problem, query_problem
 from .auth_sigv2 import is_v2_presigned, verify_v2
 from .auth_sigv4 import AuthFailure, KeyLookup, Signed, Verified, Verifier, credential_scope
 from .replies import Reply, json_reply
 
 INTERNAL_PREFIX = "/_labkit/"
+_INVOKE_PATH = re.compile(r"/functions/[^/]+/(invocations|invoke-async)/?$")
 #: The one internal endpoint anyone may ask (it says only that a labkit cloud is here).
 OPEN_INTERNAL = "/_labkit/health"
 _HEX = frozenset("0123456789abcdef")
@@ -217,11 +220,13 @@ def _payload(
 
 
 def _check_trailing_checksums(decoded: auth_chunked.Decoded) -> None:
-    from botocore.httpchecksum import _CHECKSUM_CLS
+    from botocore import httpchecksum
+
+    checksums: dict[str, Any] = getattr(httpchecksum, "_CHECKSUM_CLS", {})
 
     for name, value in decoded.trailers.items():
         algorithm = name.removeprefix("x-amz-checksum-")
-        checksum = _CHECKSUM_CLS.get(algorithm) if name.startswith("x-amz-checksum-") else None
+        checksum = checksums.get(algorithm) if name.startswith("x-amz-checksum-") else None
         if checksum is not None and checksum().handle(decoded.body) != value:
             raise AuthFailure(
                 "bad_digest",
@@ -264,20 +269,22 @@ def _unparsable(
     protocol: Protocol,
 ) -> tuple[str, str] | None:
     """(refusal kind, detail) for a body its service cannot parse, else None."""
-    if "x-amz-target" in headers or (
-        service == "lambda"
-        and body
-        and not path.endswith(("/invocations", "/invocations/", "/invoke-async", "/invoke-async/"))
-    ):
-        if not body.strip():
+    target = headers.get("x-amz-target")
+    lambda_json = service == "lambda" and bool(body) and not _INVOKE_PATH.search(path)
+    if target is not None or lambda_json:
+        if not body.strip() and target is None:
             return None
         try:
-            document = json.loads(body)
+            document = json.loads(body) if body.strip() else {}
         except (ValueError, UnicodeDecodeError) as bad:
             return "bad_json", f"The request body is not valid JSON: {bad}"
         if not isinstance(document, dict):
             return "bad_json", "The request body must be a JSON object."
-        return None
+        return json_problem(service, target, document) if target is not None else None
+    if protocol.name == "query" and method == "POST":
+        form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        form.update({k: v[0] for k, v in parse_qs(raw_query).items()})
+        return query_problem(service, form)
     if (
         service == "s3"
         and body

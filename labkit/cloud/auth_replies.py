@@ -113,6 +113,33 @@ REFUSALS: Mapping[str, Refusal] = {
         query_status=400,
         s3_status=400,
     ),
+    "unknown_operation": Refusal(
+        "UnknownOperationException",
+        "InvalidAction",
+        "NotImplemented",
+        "",
+        "",
+        query_status=400,
+        s3_status=501,
+    ),
+    "unknown_action": Refusal(
+        "UnknownOperationException",
+        "InvalidAction",
+        "NotImplemented",
+        "",
+        "",
+        query_status=400,
+        s3_status=501,
+    ),
+    "validation": Refusal(
+        "ValidationException",
+        "ValidationError",
+        "InvalidArgument",
+        "",
+        "",
+        query_status=400,
+        s3_status=400,
+    ),
     "expired": Refusal(
         "InvalidSignatureException",
         "SignatureDoesNotMatch",
@@ -263,7 +290,17 @@ def refusal_reply(
     return reply
 
 
-_BODY_KINDS = {"too_large", "incomplete", "bad_json", "bad_xml", "bad_chunk", "bad_digest"}
+_BODY_KINDS = {
+    "too_large",
+    "incomplete",
+    "bad_json",
+    "bad_xml",
+    "bad_chunk",
+    "bad_digest",
+    "unknown_operation",
+    "unknown_action",
+    "validation",
+}
 
 
 def _reply(status: int, body: bytes, content_type: str, kind: str) -> Reply:

@@ -47,7 +47,9 @@ def test_s3_virtual_host_names_under_localhost_are_served(cloud: RunningCloud) -
     cloud.client("s3").put_object(Bucket=bucket, Key="k.txt", Body=b"via vhost")
     host = f"{bucket}.localhost:{cloud.port}"
     request = AWSRequest(method="GET", url=f"http://{host}/k.txt", headers={"Host": host})
-    credentials = ReadOnlyCredentials(cloud.credentials.access_key, cloud.credentials.secret_key, None)
+    credentials = ReadOnlyCredentials(
+        cloud.credentials.access_key, cloud.credentials.secret_key, None
+    )
     S3SigV4Auth(credentials, "s3", cloud.region).add_auth(request)
     answer = send(cloud, "GET", "/k.txt", headers=dict(request.headers.items()))
     assert (answer.status, answer.body) == (200, b"via vhost")

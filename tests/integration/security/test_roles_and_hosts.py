@@ -139,8 +139,8 @@ def test_labkit_env_prints_what_a_terminal_needs(cloud: RunningCloud, tmp_path: 
     assert f"export AWS_ACCESS_KEY_ID={cloud.credentials.access_key}" in printed
     script = (
         f'eval "$({labkit} env --data-dir {cloud.data_dir})" && '
-        f"{sys.executable} -c 'import boto3; print(boto3.client(\"sts\").get_caller_identity()"
-        "[\"Account\"])'"
+        f'{sys.executable} -c \'import boto3; print(boto3.client("sts").get_caller_identity()'
+        '["Account"])\''
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     result = subprocess.run(

@@ -1,0 +1,114 @@
+"""Requests checked against botocore's service models before moto sees them.
+
+moto trusts its input: a JSON request without its table name, or with a number where a map
+belongs, makes it fail with an internal error. AWS answers those with a 400 that names the
+problem; so does the local cloud, from the operation's input shape in botocore's model.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+MAX_DEPTH = 32
+
+
+@functools.lru_cache(maxsize=64)
+def _model(service: str) -> Any:
+    import botocore.session
+
+    try:
+        return botocore.session.get_session().get_service_model(service)
+    except Exception:
+        return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _operation(service: str, name: str) -> Any:
+    model = _model(service)
+    if model is None or name not in model.operation_names:
+        return None
+    return model.operation_model(name)
+
+
+def json_problem(service: str, target: str, document: dict[str, Any]) -> tuple[str, str] | None:
+    """(refusal kind, message) for a JSON-protocol request its model does not allow."""
+    model = _model(service)
+    if model is None:
+        return None
+    prefix, _, name = target.partition(".")
+    operation = _operation(service, name) if prefix == model.metadata.get("targetPrefix") else None
+    if operation is None:
+        return "unknown_operation", f"{target[:100]!r} is not an operation of {service}."
+    shape = operation.input_shape
+    if shape is None:
+        return None
+    problem = _check(shape, document, "", 0)
+    return None if problem is None else ("validation", problem)
+
+
+def query_problem(service: str, form: dict[str, str]) -> tuple[str, str] | None:
+    """(refusal kind, message) for a query-protocol request without a known Action or with a
+    required parameter missing."""
+    model = _model(service)
+    if model is None:
+        return None
+    action = form.get("Action", "")
+    operation = _operation(service, action)
+    if operation is None:
+        return "unknown_action", f"Could not find operation {action[:100]!r}."
+    shape = operation.input_shape
+    for member in shape.required_members if shape is not None else ():
+        if member not in form and not any(key.startswith(member + ".") for key in form):
+            return "validation", f"The parameter {member} is required."
+    return None
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "blob": (str,),
+    "boolean": (bool,),
+    "integer": (int,),
+    "long": (int,),
+    "float": (int, float),
+    "double": (int, float),
+    "timestamp": (int, float, str),
+    "structure": (dict,),
+    "list": (list,),
+    "map": (dict,),
+}
+
+
+def _check(shape: Any, value: Any, where: str, depth: int) -> str | None:
+    if depth > MAX_DEPTH:
+        return f"The request nests deeper than {MAX_DEPTH} levels at {where.rstrip('.')}."
+    kinds = _TYPES.get(shape.type_name)
+    if kinds is not None and (
+        not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))
+    ):
+        place = where.rstrip(".") or "The request"
+        return f"{place} must be a {shape.type_name}, not {type(value).__name__}."
+    if shape.type_name == "structure":
+        for member in shape.required_members:
+            if value.get(member) is None:
+                return (
+                    f"1 validation error detected: Value null at '{where}{member}' failed to "
+                    "satisfy constraint: Member must not be null"
+                )
+        members = shape.members
+        for name, item in value.items():
+            if name in members and item is not None:
+                problem = _check(members[name], item, f"{where}{name}.", depth + 1)
+                if problem is not None:
+                    return problem
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            problem = _check(shape.member, item, f"{where}{index}.", depth + 1)
+            if problem is not None:
+                return problem
+    elif shape.type_name == "map":
+        for key, item in value.items():
+            problem = _check(shape.value, item, f"{where}{key}.", depth + 1)
+            if problem is not None:
+                return problem
+    return None
