@@ -1,11 +1,16 @@
-"""How fast the local cloud starts, and its DynamoDB write rates next to stock moto's server.
+"""How fast the local cloud starts, its DynamoDB write rates next to stock moto's server, and
+what checking every request (Host, origin, size, SigV4 signature, shape) costs.
 
-Writes bench/results/cloud.json. Goals: ready in 2 s or less; no slower than stock moto.
+Writes bench/results/cloud.json. Goals: ready in 2 s or less; no slower than stock moto; the
+checks cost at most 10 % of put_item and update_item rates. The checks are measured side by
+side: a guarded and an unguarded cloud run at once, and short rounds alternate between them
+(in alternating order), so that load from elsewhere on the machine hits both alike.
 Run: .venv/bin/python bench/bench_cloud.py
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 import tempfile
@@ -24,15 +29,20 @@ from labkit.testing import free_port
 
 OPERATIONS = 400
 STARTS = 3
+#: Rounds of the guarded/unguarded comparison, and requests per round and operation.
+SECURITY_ROUNDS = 12
+SECURITY_OPERATIONS = 200
 
 
 def client(endpoint: str) -> Any:
+    # The clouds started here know their credentials; stock moto takes any.
+    credentials = control.credentials_for(endpoint)
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=credentials.access_key if credentials else "testing",
+        aws_secret_access_key=credentials.secret_key if credentials else "testing",
         config=Config(retries={"max_attempts": 0}),
     )
 
@@ -48,8 +58,7 @@ def time_to_ready() -> list[float]:
     return timings
 
 
-def write_rates(endpoint: str) -> dict[str, float]:
-    ddb = client(endpoint)
+def create_tables(ddb: Any) -> None:
     ddb.create_table(
         TableName="Bench",
         BillingMode="PAY_PER_REQUEST",
@@ -64,6 +73,24 @@ def write_rates(endpoint: str) -> dict[str, float]:
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
     )
+
+
+def put_item(ddb: Any, n: int) -> None:
+    ddb.put_item(TableName="Bench", Item={"id": {"S": f"i{n}"}, "v": {"N": str(n)}})
+
+
+def update_item(ddb: Any, n: int) -> None:
+    ddb.update_item(
+        TableName="Bench",
+        Key={"id": {"S": f"i{n % 50}"}},
+        UpdateExpression="ADD v :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+
+def write_rates(endpoint: str) -> dict[str, float]:
+    ddb = client(endpoint)
+    create_tables(ddb)
     rates: dict[str, float] = {}
 
     def measure(name: str, call: Any) -> None:
@@ -72,19 +99,8 @@ def write_rates(endpoint: str) -> dict[str, float]:
             call(n)
         rates[name] = round(OPERATIONS / (time.perf_counter() - started), 1)
 
-    measure(
-        "put_item_per_s",
-        lambda n: ddb.put_item(TableName="Bench", Item={"id": {"S": f"i{n}"}, "v": {"N": str(n)}}),
-    )
-    measure(
-        "update_item_per_s",
-        lambda n: ddb.update_item(
-            TableName="Bench",
-            Key={"id": {"S": f"i{n % 50}"}},
-            UpdateExpression="ADD v :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        ),
-    )
+    measure("put_item_per_s", lambda n: put_item(ddb, n))
+    measure("update_item_per_s", lambda n: update_item(ddb, n))
     # The pipeline's hot request: StateLambda keeping the newest version of a trade.
     measure(
         "state_lambda_update_item_per_s",
@@ -133,7 +149,53 @@ def write_rates(endpoint: str) -> dict[str, float]:
     return rates
 
 
+def checks_cost() -> dict[str, Any]:
+    """put_item and update_item per second with the request checks on and off, side by side."""
+    with tempfile.TemporaryDirectory() as on_dir, tempfile.TemporaryDirectory() as off_dir:
+        on = control.start(free_port(), Path(on_dir))
+        off = control.start(free_port(), Path(off_dir), guarded=False)
+        try:
+            clients = {"on": client(on.endpoint), "off": client(off.endpoint)}
+            for ddb in clients.values():
+                create_tables(ddb)
+                for n in range(50):  # warm up both
+                    put_item(ddb, n)
+            runs: dict[str, dict[str, list[float]]] = {
+                op: {"on": [], "off": []} for op in ("put_item_per_s", "update_item_per_s")
+            }
+            calls = {"put_item_per_s": put_item, "update_item_per_s": update_item}
+            for round_number in range(SECURITY_ROUNDS):
+                order = ("on", "off") if round_number % 2 == 0 else ("off", "on")
+                for operation, call in calls.items():
+                    for mode in order:
+                        ddb = clients[mode]
+                        started = time.perf_counter()
+                        for n in range(SECURITY_OPERATIONS):
+                            call(ddb, n)
+                        elapsed = time.perf_counter() - started
+                        runs[operation][mode].append(SECURITY_OPERATIONS / elapsed)
+        finally:
+            control.stop(Path(on_dir))
+            control.stop(Path(off_dir))
+    result: dict[str, Any] = {
+        "rounds": SECURITY_ROUNDS,
+        "operations_per_round": SECURITY_OPERATIONS,
+    }
+    for operation, modes in runs.items():
+        checked, unchecked = statistics.median(modes["on"]), statistics.median(modes["off"])
+        result[operation] = {
+            "checks_on": round(checked, 1),
+            "checks_off": round(unchecked, 1),
+            "on_vs_off": round(checked / unchecked, 3),
+            "cost_per_request_us": round((1 / checked - 1 / unchecked) * 1e6, 1),
+        }
+    return result
+
+
 def main() -> None:
+    if "--checks-only" in sys.argv:  # a quick look, no result file
+        print(json.dumps(checks_cost(), indent=2))
+        return
     ready = time_to_ready()
     with tempfile.TemporaryDirectory() as data:
         info = control.start(free_port(), Path(data))
@@ -157,7 +219,12 @@ def main() -> None:
         "labkit_vs_moto": {
             k: round(labkit_rates[k] / moto_rates[k], 2) for k in labkit_rates if k.endswith("_s")
         },
-        "goals": {"ready_seconds_max": 2.0, "labkit_vs_moto_min": 1.0},
+        "request_checks": checks_cost(),
+        "goals": {
+            "ready_seconds_max": 2.0,
+            "labkit_vs_moto_min": 1.0,
+            "request_checks_on_vs_off_min": 0.9,
+        },
     }
     path = write_results("cloud", results)
     print(path.read_text())

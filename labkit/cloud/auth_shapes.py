@@ -11,6 +11,8 @@ import functools
 from typing import Any
 
 MAX_DEPTH = 32
+#: Services that sign with another service's name (DynamoDB Streams signs as dynamodb).
+SIGNING_ALIASES = {"dynamodb": ("dynamodb", "dynamodbstreams")}
 
 
 @functools.lru_cache(maxsize=64)
@@ -33,11 +35,14 @@ def _operation(service: str, name: str) -> Any:
 
 def json_problem(service: str, target: str, document: dict[str, Any]) -> tuple[str, str] | None:
     """(refusal kind, message) for a JSON-protocol request its model does not allow."""
-    model = _model(service)
-    if model is None:
-        return None
     prefix, _, name = target.partition(".")
-    operation = _operation(service, name) if prefix == model.metadata.get("targetPrefix") else None
+    candidates = [_model(each) for each in SIGNING_ALIASES.get(service, (service,))]
+    if not any(candidates):
+        return None  # a service botocore does not know by this name: moto decides
+    operation = None
+    for model in candidates:
+        if model is not None and prefix == model.metadata.get("targetPrefix"):
+            operation = _operation(model.service_name, name)
     if operation is None:
         return "unknown_operation", f"{target[:100]!r} is not an operation of {service}."
     shape = operation.input_shape

@@ -83,7 +83,14 @@ def _changes_state(request: AwsRequest) -> bool:
 class Cloud:
     """Everything the cloud process runs, wired together."""
 
-    def __init__(self, port: int, data_dir: Path, cors_origins: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        port: int,
+        data_dir: Path,
+        cors_origins: tuple[str, ...] = (),
+        *,
+        guarded: bool = True,
+    ) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from labkit.runtime import Runtime
@@ -112,7 +119,7 @@ class Cloud:
         self.snapshots = Snapshotter(self.paths.state_dir, self._extras)
         self.front = Front(
             DomainDispatcherApplication(create_backend_app),
-            door=Door(self._credentials_of, Origins(port, cors_origins)),
+            door=Door(self._credentials_of, Origins(port, cors_origins)) if guarded else None,
         )
         self.front.gates.append(FunctionRoleGate(self.roles.role_for))
         self.front.add_routes(self.esm.routes())
@@ -232,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--cors-origin", action="append", default=[], dest="cors_origins")
+    # Benchmarks only: serve without the door (no Host, origin or signature checks), to
+    # measure what the checks cost. Never for learners.
+    parser.add_argument("--unguarded", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     data_dir: Path = private_dir(args.data_dir)
     logging.basicConfig(
@@ -249,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     try:
-        Cloud(args.port, data_dir, tuple(args.cors_origins)).serve()
+        Cloud(args.port, data_dir, tuple(args.cors_origins), guarded=not args.unguarded).serve()
     except OSError as error:
         log.error("could not serve on %s:%s: %s", HOST, args.port, error)
         print(f"labkit: cannot listen on {HOST}:{args.port}: {error}", file=sys.stderr)
