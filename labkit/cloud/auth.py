@@ -307,17 +307,3 @@ def _s3_xml_body(method: str, path: str, raw_query: str, headers: dict[str, str]
     # CreateBucket's configuration: a PUT on the bucket itself (path-style addressing).
     path_style = host_name(headers.get("host", "")) in LOCAL_NAMES
     return path_style and not keys and path.strip("/").count("/") == 0 and bool(path.strip("/"))
-
-
-def open_request_headers(environ: dict[str, Any]) -> dict[str, str]:
-    """The request's headers, by lower-case name."""
-    headers = {
-        key[5:].replace("_", "-").lower(): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    if environ.get("CONTENT_TYPE"):
-        headers["content-type"] = str(environ["CONTENT_TYPE"])
-    if environ.get("CONTENT_LENGTH"):
-        headers["content-length"] = str(environ["CONTENT_LENGTH"])
-    return headers

@@ -122,15 +122,6 @@ REFUSALS: Mapping[str, Refusal] = {
         query_status=400,
         s3_status=501,
     ),
-    "unknown_action": Refusal(
-        "UnknownOperationException",
-        "InvalidAction",
-        "NotImplemented",
-        "",
-        "",
-        query_status=400,
-        s3_status=501,
-    ),
     "validation": Refusal(
         "ValidationException",
         "ValidationError",
@@ -298,7 +289,6 @@ _BODY_KINDS = {
     "bad_chunk",
     "bad_digest",
     "unknown_operation",
-    "unknown_action",
     "validation",
 }
 

@@ -61,7 +61,7 @@ def query_problem(service: str, form: dict[str, str]) -> tuple[str, str] | None:
     action = form.get("Action", "")
     operation = _operation(service, action)
     if operation is None:
-        return "unknown_action", f"Could not find operation {action[:100]!r}."
+        return "unknown_operation", f"Could not find operation {action[:100]!r}."
     shape = operation.input_shape
     for member in shape.required_members if shape is not None else ():
         if member not in form and not any(key.startswith(member + ".") for key in form):

@@ -63,17 +63,25 @@ def parse_credential(authorization: str | None) -> tuple[str | None, str | None,
     return found.group(1), found.group(2), found.group(3)
 
 
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """A WSGI request's headers, by lower-case name."""
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = str(environ["CONTENT_LENGTH"])
+    return headers
+
+
 def from_environ(
     environ: dict[str, Any], body: bytes, headers: dict[str, str] | None = None
 ) -> AwsRequest:
     if headers is None:
-        headers = {
-            key[5:].replace("_", "-").lower(): str(value)
-            for key, value in environ.items()
-            if key.startswith("HTTP_")
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = str(environ["CONTENT_TYPE"])
+        headers = request_headers(environ)
     access_key, region, service = parse_credential(headers.get("authorization"))
     return AwsRequest(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),

@@ -15,9 +15,9 @@ from typing import Any
 
 from werkzeug.test import run_wsgi_app
 
-from .auth import Admitted, Door, open_request_headers, read_body
+from .auth import Admitted, Door, read_body
 from .auth_limits import DEFAULT_LIMIT
-from .awsrequest import AwsRequest, from_environ
+from .awsrequest import AwsRequest, from_environ, request_headers
 from .mutex import MOTO_LOCK
 from .replies import Reply, json_protocol_error
 
@@ -64,7 +64,7 @@ class Front:
         self.routes.extend(routes)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        headers = open_request_headers(environ)
+        headers = request_headers(environ)
         try:
             reply = self._serve(environ, headers)
         except Exception:
