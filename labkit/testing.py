@@ -6,7 +6,6 @@ import contextlib
 import functools
 import io
 import json
-import socket
 import textwrap
 import uuid
 import zipfile
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .cloud import control
 from .cloud.auth_keys import Credentials, learner_credentials
+from .cloud.control import free_port as free_port
 from .cloud.settings import DEFAULT_REGION
 
 if TYPE_CHECKING:
@@ -39,14 +39,6 @@ LAMBDA_TRUST_POLICY = policy_document(
 )
 #: A policy that allows everything, for roles whose permissions a test does not study.
 ALLOW_ALL_POLICY = policy_document({"Effect": "Allow", "Action": "*", "Resource": "*"})
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def make_zip(files: Mapping[str, str | bytes]) -> bytes:

@@ -133,7 +133,8 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def _any_free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         port: int = probe.getsockname()[1]
@@ -154,7 +155,7 @@ def choose_port(data_dir: Path, port: int | None) -> int:
     wanted = remembered_port(data_dir) or default_port()
     if port_is_free(wanted):
         return wanted
-    chosen = _any_free_port()
+    chosen = free_port()
     remember_port(data_dir, chosen)
     return chosen
 
