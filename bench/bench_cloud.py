@@ -4,13 +4,17 @@ what checking every request (Host, origin, size, SigV4 signature, shape) costs.
 Writes bench/results/cloud.json. Goals: ready in 2 s or less; no slower than stock moto; the
 checks cost at most 10 % of put_item and update_item rates. The checks are measured side by
 side: a guarded and an unguarded cloud run at once, and short rounds alternate between them
-(in alternating order), so that load from elsewhere on the machine hits both alike.
-Run: .venv/bin/python bench/bench_cloud.py
+(in alternating order), so that load from elsewhere on the machine hits both alike. Besides
+requests per second of wall-clock time, each round counts the CPU time the cloud process used,
+which load from other processes hardly changes.
+Run: .venv/bin/python bench/bench_cloud.py            (everything, into cloud.json)
+     .venv/bin/python bench/bench_cloud.py --checks   (only the checks, into security.json)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -22,7 +26,7 @@ import boto3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import rss_mb, stock_moto_server, write_results
+from common import cpu_seconds, rss_mb, stock_moto_server, write_results
 
 from labkit.cloud import control
 from labkit.testing import free_port
@@ -149,6 +153,57 @@ def write_rates(endpoint: str) -> dict[str, float]:
     return rates
 
 
+def door_cpu_us(operation: str, body: dict[str, Any], repeats: int = 7) -> float:
+    """CPU microseconds the door spends on one signed request (best of ``repeats`` runs of
+    1,000), measured in this process: what the checks add to each request, free of load."""
+    import io
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import ReadOnlyCredentials
+
+    from labkit.cloud.auth import Door
+    from labkit.cloud.auth_host import Origins
+    from labkit.cloud.auth_keys import Credentials
+    from labkit.cloud.awsrequest import request_headers
+
+    keys = Credentials("LKIABENCHBENCHBENCH0", "s" * 40)
+    door = Door(lambda key: keys if key == keys.access_key else None, Origins(4599))
+    data = json.dumps(body).encode()
+    signed = AWSRequest(
+        "POST",
+        "http://127.0.0.1:4599/",
+        data=data,
+        headers={
+            "X-Amz-Target": f"DynamoDB_20120810.{operation}",
+            "Content-Type": "application/x-amz-json-1.0",
+        },
+    )
+    SigV4Auth(
+        ReadOnlyCredentials(keys.access_key, keys.secret_key, None), "dynamodb", "us-east-1"
+    ).add_auth(signed)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "REQUEST_URI": "/",
+        "QUERY_STRING": "",
+        "CONTENT_LENGTH": str(len(data)),
+        "CONTENT_TYPE": "application/x-amz-json-1.0",
+        "HTTP_HOST": "127.0.0.1:4599",
+    }
+    for name, value in signed.headers.items():
+        if name.lower() != "content-type":
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.process_time()
+        for _ in range(1000):
+            request = {**environ, "wsgi.input": io.BytesIO(data)}
+            door.admit(request, request_headers(request))
+        best = min(best, time.process_time() - started)
+    return round(best / 1000 * 1e6, 1)
+
+
 def checks_cost() -> dict[str, Any]:
     """put_item and update_item per second with the request checks on and off, side by side."""
     with tempfile.TemporaryDirectory() as on_dir, tempfile.TemporaryDirectory() as off_dir:
@@ -160,20 +215,25 @@ def checks_cost() -> dict[str, Any]:
                 create_tables(ddb)
                 for n in range(50):  # warm up both
                     put_item(ddb, n)
+            pids = {"on": on.pid, "off": off.pid}
             runs: dict[str, dict[str, list[float]]] = {
                 op: {"on": [], "off": []} for op in ("put_item_per_s", "update_item_per_s")
             }
+            cpu: dict[str, dict[str, list[float]]] = {op: {"on": [], "off": []} for op in runs}
             calls = {"put_item_per_s": put_item, "update_item_per_s": update_item}
             for round_number in range(SECURITY_ROUNDS):
                 order = ("on", "off") if round_number % 2 == 0 else ("off", "on")
                 for operation, call in calls.items():
                     for mode in order:
                         ddb = clients[mode]
+                        cpu_before = cpu_seconds(pids[mode])
                         started = time.perf_counter()
                         for n in range(SECURITY_OPERATIONS):
                             call(ddb, n)
                         elapsed = time.perf_counter() - started
+                        used = cpu_seconds(pids[mode]) - cpu_before
                         runs[operation][mode].append(SECURITY_OPERATIONS / elapsed)
+                        cpu[operation][mode].append(used / SECURITY_OPERATIONS * 1e6)
         finally:
             control.stop(Path(on_dir))
             control.stop(Path(off_dir))
@@ -183,18 +243,39 @@ def checks_cost() -> dict[str, Any]:
     }
     for operation, modes in runs.items():
         checked, unchecked = statistics.median(modes["on"]), statistics.median(modes["off"])
+        cpu_on = statistics.median(cpu[operation]["on"])
+        cpu_off = statistics.median(cpu[operation]["off"])
         result[operation] = {
             "checks_on": round(checked, 1),
             "checks_off": round(unchecked, 1),
             "on_vs_off": round(checked / unchecked, 3),
-            "cost_per_request_us": round((1 / checked - 1 / unchecked) * 1e6, 1),
+            "cloud_cpu_us_per_request_on": round(cpu_on, 1),
+            "cloud_cpu_us_per_request_off": round(cpu_off, 1),
+            "cloud_cpu_cost_us_per_request": round(cpu_on - cpu_off, 1),
+            "per_cpu_second_on_vs_off": round(cpu_off / cpu_on, 3),
         }
+    result["door_cpu_us_per_request"] = {
+        "put_item": door_cpu_us(
+            "PutItem", {"TableName": "Bench", "Item": {"id": {"S": "i1"}, "v": {"N": "1"}}}
+        ),
+        "update_item": door_cpu_us(
+            "UpdateItem",
+            {
+                "TableName": "Bench",
+                "Key": {"id": {"S": "i1"}},
+                "UpdateExpression": "ADD v :one",
+                "ExpressionAttributeValues": {":one": {"N": "1"}},
+            },
+        ),
+    }
+    result["load_average_during"] = [round(x, 2) for x in os.getloadavg()]
     return result
 
 
 def main() -> None:
-    if "--checks-only" in sys.argv:  # a quick look, no result file
-        print(json.dumps(checks_cost(), indent=2))
+    if "--checks" in sys.argv:
+        path = write_results("security", {"request_checks": checks_cost()})
+        print(path.read_text())
         return
     ready = time_to_ready()
     with tempfile.TemporaryDirectory() as data:

@@ -28,7 +28,7 @@ from .auth_host import (
     origin_refusal_message,
 )
 from .auth_limits import body_limit
-from .auth_replies import Protocol, guess_protocol, refusal_reply
+from .auth_replies import guess_protocol, refusal_reply
 from .auth_shapes import json_problem, query_problem
 from .auth_sigv2 import is_v2_presigned, verify_v2
 from .auth_sigv4 import AuthFailure, KeyLookup, Signed, Verified, Verifier, credential_scope
@@ -90,27 +90,28 @@ class Door:
     def admit(self, environ: dict[str, Any], headers: dict[str, str]) -> Admitted | Reply:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         raw_path, raw_query = _raw_target(environ)
-        signed_claim = Signed(method, raw_path, raw_query, headers, b"")
-        access_key, _, service = credential_scope(signed_claim)
+        access_key, _, service = credential_scope(Signed(method, raw_path, raw_query, headers, b""))
         path = str(environ.get("PATH_INFO", "/"))
-        protocol = guess_protocol(service, headers, path, raw_query)
 
-        if not is_local_host(headers.get("host", "")):
-            return refusal_reply(
-                protocol, "forbidden", host_refusal_message(headers.get("host", ""))
-            )
+        def refuse(kind: str, detail: str = "", key: str | None = None) -> Reply:
+            protocol = guess_protocol(service, headers, path, raw_query)
+            return refusal_reply(protocol, kind, detail, access_key=key)
+
+        host = headers.get("host", "")
+        if not is_local_host(host):
+            return refuse("forbidden", host_refusal_message(host))
         origin = headers.get("origin")
         if origin is not None and not self.origins.allows(origin):
-            return refusal_reply(protocol, "forbidden", origin_refusal_message(origin))
+            return refuse("forbidden", origin_refusal_message(origin))
         if _is_preflight(headers, environ):
             return Reply(200)  # finish() adds the CORS answer
 
         limit = body_limit(service, method, path)
         body = read_body(environ, limit.size)
         if body is None:
-            return refusal_reply(protocol, "too_large", limit.message())
+            return refuse("too_large", limit.message())
         if isinstance(body, int):
-            return refusal_reply(protocol, "incomplete", f"({body} bytes arrived.)")
+            return refuse("incomplete", f"({body} bytes arrived.)")
 
         signed = Signed(method, raw_path, raw_query, headers, body)
         internal = path.startswith(INTERNAL_PREFIX)
@@ -120,28 +121,24 @@ class Door:
             else:
                 caller = self.verifier.verify(signed)
         except AuthFailure as failure:
-            if internal:
-                if path == OPEN_INTERNAL:
-                    return Admitted(body, None)
-                return json_reply(
-                    {
-                        "message": "Sign requests to /_labkit/ with this cloud's "
-                        "credentials (labkit does this for you)."
-                    },
-                    403,
-                )
-            return refusal_reply(
-                protocol, failure.kind, failure.detail, access_key=failure.access_key or access_key
+            if not internal:
+                return refuse(failure.kind, failure.detail, failure.access_key or access_key)
+            if path == OPEN_INTERNAL:
+                return Admitted(body, None)
+            message = (
+                "Sign requests to /_labkit/ with this cloud's credentials "
+                "(labkit does this for you)."
             )
+            return json_reply({"message": message}, 403)
         if internal:
             return Admitted(body, caller)
         try:
             body = _payload(environ, headers, body, caller)
         except AuthFailure as failure:
-            return refusal_reply(protocol, failure.kind, failure.detail)
-        problem = _unparsable(caller.service, method, path, raw_query, headers, body, protocol)
+            return refuse(failure.kind, failure.detail)
+        problem = _unparsable(caller.service, method, path, raw_query, headers, body)
         if problem is not None:
-            return refusal_reply(protocol, problem[0], problem[1])
+            return refuse(*problem)
         return Admitted(body, caller)
 
     def finish(self, environ: dict[str, Any], headers: dict[str, str], reply: Reply) -> Reply:
@@ -266,7 +263,6 @@ def _unparsable(
     raw_query: str,
     headers: dict[str, str],
     body: bytes,
-    protocol: Protocol,
 ) -> tuple[str, str] | None:
     """(refusal kind, detail) for a body its service cannot parse, else None."""
     target = headers.get("x-amz-target")
@@ -281,7 +277,7 @@ def _unparsable(
         if not isinstance(document, dict):
             return "bad_json", "The request body must be a JSON object."
         return json_problem(service, target, document) if target is not None else None
-    if protocol.name == "query" and method == "POST":
+    if method == "POST" and guess_protocol(service, headers, path, raw_query).name == "query":
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         form.update({k: v[0] for k, v in parse_qs(raw_query).items()})
         return query_problem(service, form)

@@ -8,6 +8,7 @@ problem; so does the local cloud, from the operation's input shape in botocore's
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 MAX_DEPTH = 32
@@ -84,36 +85,70 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a shape asks of a value, read once from botocore's (slow to query) shape."""
+
+    type_name: str
+    kinds: tuple[type, ...] | None
+    required: tuple[str, ...]
+    members: dict[str, Any]
+    element: Any
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(shape: Any) -> _Plan:
+    found = _PLANS.get(id(shape))
+    if found is None:
+        type_name = shape.type_name
+        found = _Plan(
+            type_name,
+            _TYPES.get(type_name),
+            tuple(shape.required_members) if type_name == "structure" else (),
+            dict(shape.members) if type_name == "structure" else {},
+            shape.member if type_name == "list" else shape.value if type_name == "map" else None,
+        )
+        _PLANS[id(shape)] = found
+        _KEEP.append(shape)  # the id stays this shape's while the plan is cached
+    return found
+
+
+_KEEP: list[Any] = []
+
+
 def _check(shape: Any, value: Any, where: str, depth: int) -> str | None:
+    plan = _plan(shape)
     if depth > MAX_DEPTH:
         return f"The request nests deeper than {MAX_DEPTH} levels at {where.rstrip('.')}."
-    kinds = _TYPES.get(shape.type_name)
+    kinds = plan.kinds
     if kinds is not None and (
         not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))
     ):
         place = where.rstrip(".") or "The request"
-        return f"{place} must be a {shape.type_name}, not {type(value).__name__}."
-    if shape.type_name == "structure":
-        for member in shape.required_members:
+        return f"{place} must be a {plan.type_name}, not {type(value).__name__}."
+    if plan.type_name == "structure":
+        for member in plan.required:
             if value.get(member) is None:
                 return (
                     f"1 validation error detected: Value null at '{where}{member}' failed to "
                     "satisfy constraint: Member must not be null"
                 )
-        members = shape.members
+        members = plan.members
         for name, item in value.items():
-            if name in members and item is not None:
+            if item is not None and name in members:
                 problem = _check(members[name], item, f"{where}{name}.", depth + 1)
                 if problem is not None:
                     return problem
-    elif shape.type_name == "list":
+    elif plan.type_name == "list":
         for index, item in enumerate(value):
-            problem = _check(shape.member, item, f"{where}{index}.", depth + 1)
+            problem = _check(plan.element, item, f"{where}{index}.", depth + 1)
             if problem is not None:
                 return problem
-    elif shape.type_name == "map":
+    elif plan.type_name == "map":
         for key, item in value.items():
-            problem = _check(shape.value, item, f"{where}{key}.", depth + 1)
+            problem = _check(plan.element, item, f"{where}{key}.", depth + 1)
             if problem is not None:
                 return problem
     return None

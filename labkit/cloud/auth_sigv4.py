@@ -15,7 +15,7 @@ import functools
 import hmac
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from hashlib import sha256
 from typing import Any
@@ -92,14 +92,11 @@ class _Checking:
     payload hash is what the request declares (or the hash of its body), and signing keys
     come from the cache."""
 
-    signed: _SignedHeaders
-    payload_hash: str
+    def headers_to_sign(self, request: _Request) -> _SignedHeaders:
+        return request.signed
 
-    def headers_to_sign(self, request: AWSRequest) -> _SignedHeaders:
-        return self.signed
-
-    def payload(self, request: AWSRequest) -> str:
-        return self.payload_hash
+    def payload(self, request: _Request) -> str:
+        return request.payload_hash
 
     def signature(self, string_to_sign: str, request: AWSRequest) -> str:
         owner: Any = self
@@ -110,6 +107,26 @@ class _Checking:
             owner._service_name,
         )
         return hmac.new(key, string_to_sign.encode(), sha256).hexdigest()
+
+
+@dataclass
+class _Request:
+    """What botocore's canonicalisation reads of a request (``AWSRequest`` builds more)."""
+
+    method: str
+    url: str
+    params: list[tuple[str, str]]
+    signed: _SignedHeaders
+    payload_hash: str
+    headers: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=256)
+def _checker(access_key: str, secret_key: str, service: str, region: str) -> Any:
+    """botocore's signer for this key, service and region (it keeps no per-request state)."""
+    kind = _S3Checker if service == "s3" else _Checker
+    return kind(ReadOnlyCredentials(access_key, secret_key, None), service, region)
 
 
 class _SignedHeaders:
@@ -349,26 +366,23 @@ class Verifier:
     def signature_of(signed: Signed, parsed: _Parsed, credentials: Credentials) -> str:
         """The signature botocore's signer gives this request with ``credentials``."""
         s3 = parsed.service == "s3"
-        checker: Any = (_S3Checker if s3 else _Checker)(
-            ReadOnlyCredentials(credentials.access_key, credentials.secret_key, None),
-            parsed.service,
-            parsed.region,
+        checker = _checker(
+            credentials.access_key, credentials.secret_key, parsed.service, parsed.region
         )
-        checker.signed = _SignedHeaders(parsed.signed_headers, signed.headers)
         # The declared payload hash if there is one, else what botocore's signer hashed.
         declared = signed.headers.get("x-amz-content-sha256")
         if declared is None and parsed.expires is not None and s3:
             declared = "UNSIGNED-PAYLOAD"
         elif declared is None:
             declared = sha256(signed.body).hexdigest() if signed.body else EMPTY_SHA256_HASH
-        checker.payload_hash = declared
-        request: Any = AWSRequest(
-            method=signed.method,
-            url="http://" + signed.headers.get("host", "") + signed.raw_path,
-            data=signed.body,
+        request = _Request(
+            signed.method,
+            "http://" + signed.headers.get("host", "") + signed.raw_path,
+            list(parsed.query),
+            _SignedHeaders(parsed.signed_headers, signed.headers),
+            declared,
+            context={"timestamp": parsed.timestamp},
         )
-        request.params = list(parsed.query)
-        request.context["timestamp"] = parsed.timestamp
         canonical = checker.canonical_request(request)
         string_to_sign = checker.string_to_sign(request, canonical)
         signature: str = checker.signature(string_to_sign, request)
