@@ -58,9 +58,6 @@ class RoleKeys:
             self._roles[credentials.access_key] = (role_arn, session, credentials)
         return credentials
 
-    def key_for(self, role_arn: str, session: str) -> str:
-        return self.credentials_for(role_arn, session).access_key
-
     def role_for(self, access_key: str | None) -> tuple[str, str] | None:
         """(role ARN, session name) of a function key, or None for any other key."""
         if access_key is None:

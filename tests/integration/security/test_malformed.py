@@ -100,7 +100,9 @@ def malformed(draw: st.DrawFn, cloud: RunningCloud) -> Raw:
     )
     if kind in ("json", "garbled-auth", "truncated", "oversized"):
         service = draw(st.sampled_from(sorted(JSON_TARGETS)))
-        target = draw(st.sampled_from(JSON_TARGETS[service]) | st.text(max_size=30))
+        # Any target a client could send: printable, since HTTP allows nothing else in a header.
+        printable = st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=30)
+        target = draw(st.sampled_from(JSON_TARGETS[service]) | printable)
         headers = {"X-Amz-Target": target or "x", "Content-Type": "application/x-amz-json-1.0"}
         body = draw(junk)
         signed = _signed(cloud, service, "POST", "/", headers, body)
