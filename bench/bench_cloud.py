@@ -34,7 +34,7 @@ from labkit.testing import free_port
 OPERATIONS = 400
 STARTS = 3
 #: Rounds of the guarded/unguarded comparison, and requests per round and operation.
-SECURITY_ROUNDS = 12
+SECURITY_ROUNDS = 24
 SECURITY_OPERATIONS = 200
 
 
@@ -253,6 +253,12 @@ def checks_cost() -> dict[str, Any]:
             "cloud_cpu_us_per_request_off": round(cpu_off, 1),
             "cloud_cpu_cost_us_per_request": round(cpu_on - cpu_off, 1),
             "per_cpu_second_on_vs_off": round(cpu_off / cpu_on, 3),
+            # Each round's on and off runs are neighbours in time: their ratio cancels most
+            # of the load that changes from round to round.
+            "paired_on_vs_off_median": round(
+                statistics.median(a / b for a, b in zip(modes["on"], modes["off"], strict=True)),
+                3,
+            ),
         }
     result["door_cpu_us_per_request"] = {
         "put_item": door_cpu_us(
