@@ -61,7 +61,7 @@ def verify_v2(
     if not hmac.compare_digest(expected, given):
         raise AuthFailure("bad_signature", access_key=access_key)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock()))
-    return Verified(credentials, "s3", "us-east-1", stamp, given, True)
+    return Verified(credentials, "s3", "us-east-1", stamp, given)
 
 
 def signature_v2(

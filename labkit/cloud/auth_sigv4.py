@@ -66,7 +66,6 @@ class Verified:
     region: str
     timestamp: str
     signature: str
-    presigned: bool
 
     @property
     def scope(self) -> str:
@@ -348,7 +347,6 @@ class Verifier:
             parsed.region,
             parsed.timestamp,
             parsed.signature,
-            parsed.expires is not None,
         )
 
     def _check_time(self, parsed: _Parsed) -> None:

@@ -55,9 +55,7 @@ def _signed_chunks(verified: Verified, pieces: list[bytes]) -> bytes:
     return out
 
 
-VERIFIED = Verified(
-    Credentials("LKIA", "secret"), "s3", "us-east-1", "20260101T000000Z", "ab" * 32, False
-)
+VERIFIED = Verified(Credentials("LKIA", "secret"), "s3", "us-east-1", "20260101T000000Z", "ab" * 32)
 
 
 def test_signed_chunks_are_checked_and_decoded() -> None:
