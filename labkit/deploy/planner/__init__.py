@@ -25,6 +25,7 @@ from ..resources import Stack
 from ..state import StateReader
 from . import functions, iam, mappings, streams, tables
 from .context import Context
+from .policy import ADD_MISSING, CONVERGE, KEEP_EXTRA, PlanPolicy, apply
 
 
 def _build(ctx: Context) -> None:
@@ -52,16 +53,24 @@ def _build(ctx: Context) -> None:
 
 
 def plan_stack(
-    desired: Stack, reader: StateReader, *, owned: Stack | None = None, title: str = "plan"
+    desired: Stack,
+    reader: StateReader,
+    *,
+    owned: Stack | None = None,
+    title: str = "plan",
+    policy: PlanPolicy = CONVERGE,
 ) -> Plan:
     """The calls that turn what ``reader`` sees into ``desired``.
 
     Resources in ``owned`` that ``desired`` lacks are removed if they exist; by default
-    ``owned`` is ``desired`` itself (nothing is removed).
+    ``owned`` is ``desired`` itself (nothing is removed). ``policy`` limits the kinds of
+    change (:data:`ADD_MISSING`: only create what is missing); the calls it leaves out are
+    the plan's ``skipped`` calls.
     """
     ctx = Context(desired, owned if owned is not None else desired, reader)
     _build(ctx)
-    return Plan(title, tuple(ctx.calls), tuple(ctx.notes))
+    calls, skipped = apply(policy, ctx.calls)
+    return Plan(title, tuple(calls), tuple(ctx.notes), tuple(skipped))
 
 
-__all__ = ["plan_stack"]
+__all__ = ["ADD_MISSING", "CONVERGE", "KEEP_EXTRA", "PlanPolicy", "plan_stack"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..plan import Call, Ref
+from ..plan import Call, Change, Ref
 from ..resources import Stack, Tags
 from ..state import StateReader
 
@@ -27,10 +27,25 @@ class Context:
         self.calls.append(call)
 
     def remove_iam(
-        self, operation: str, params: dict[str, Any], description: str, label: str
+        self,
+        operation: str,
+        params: dict[str, Any],
+        description: str,
+        label: str,
+        change: Change = "remove",
     ) -> None:
         """An IAM removal; something already gone (NoSuchEntity) is fine."""
-        self.add(Call("iam", operation, params, description, label, tolerate=("NoSuchEntity",)))
+        self.add(
+            Call(
+                "iam",
+                operation,
+                params,
+                description,
+                label,
+                tolerate=("NoSuchEntity",),
+                change=change,
+            )
+        )
 
 
 def tag_list(tags: Tags) -> list[dict[str, str]]:

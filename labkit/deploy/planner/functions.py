@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..plan import Call
+from ..plan import Call, Change
 from ..resources import Function
 from ..state import FunctionState
 from .context import Context, missing_tags, unique
@@ -35,6 +35,7 @@ def remove_functions(ctx: Context, functions: Mapping[str, FunctionState | None]
                 f"Delete function {function.name}",
                 function.label,
                 tolerate=("ResourceNotFoundException",),
+                change="remove",
             )
         )
 
@@ -52,6 +53,7 @@ def remove_log_groups(ctx: Context) -> None:
                 f"Delete log group {group.name}",
                 group.label,
                 tolerate=("ResourceNotFoundException",),
+                change="remove",
             )
         )
 
@@ -72,6 +74,7 @@ def ensure_log_groups(ctx: Context) -> None:
                     f"Create log group {group.name}",
                     group.label,
                     tolerate=("ResourceAlreadyExistsException",),
+                    change="create",
                 )
             )
         if group.retention_days is not None and (
@@ -84,6 +87,7 @@ def ensure_log_groups(ctx: Context) -> None:
                     {"logGroupName": group.name, "retentionInDays": group.retention_days},
                     f"Keep the logs of {group.name} for {group.retention_days} days",
                     group.label,
+                    change="create" if current is None else "update",
                 )
             )
 
@@ -93,15 +97,18 @@ def ensure_functions(ctx: Context, functions: Mapping[str, FunctionState | None]
         _ensure_function(ctx, function, functions.get(function.name))
 
 
-def _config(ctx: Context, function: Function) -> dict[str, Any]:
-    return {
+def _config(ctx: Context, function: Function, state: FunctionState | None) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "Role": ctx.env.role_arn(function.role),
         "Handler": function.handler,
         "Runtime": function.runtime,
         "Timeout": function.timeout,
         "MemorySize": function.memory_size,
-        "Environment": {"Variables": dict(function.environment)},
+        "Environment": {"Variables": {k: ctx.env.fill(v) for k, v in function.environment}},
     }
+    if function.layers or (state is not None and state.layers):
+        config["Layers"] = [ctx.env.fill(layer) for layer in function.layers]
+    return config
 
 
 def _config_differences(config: Mapping[str, Any], state: FunctionState) -> list[str]:
@@ -112,12 +119,13 @@ def _config_differences(config: Mapping[str, Any], state: FunctionState) -> list
         "Timeout": state.timeout,
         "MemorySize": state.memory_size,
         "Environment": {"Variables": dict(state.environment)},
+        "Layers": list(state.layers),
     }
     return [key.lower() for key, value in config.items() if current.get(key) != value]
 
 
 def _ensure_function(ctx: Context, function: Function, state: FunctionState | None) -> None:
-    config = _config(ctx, function)
+    config = _config(ctx, function, state)
     if state is None:
         params: dict[str, Any] = {
             "FunctionName": function.name,
@@ -137,6 +145,7 @@ def _ensure_function(ctx: Context, function: Function, state: FunctionState | No
                 function.label,
                 wait=function_active(function.name),
                 retry=(ROLE_NOT_READY,),
+                change="create",
             )
         )
         current_concurrency: int | None = None
@@ -153,6 +162,7 @@ def _ensure_function(ctx: Context, function: Function, state: FunctionState | No
                     function.label,
                     wait=function_updated(function.name),
                     retry=(ROLE_NOT_READY, FUNCTION_BUSY),
+                    change="update",
                 )
             )
         if state.code_sha256 != function.code.sha256:
@@ -165,6 +175,7 @@ def _ensure_function(ctx: Context, function: Function, state: FunctionState | No
                     function.label,
                     wait=function_updated(function.name),
                     retry=(FUNCTION_BUSY,),
+                    change="update",
                 )
             )
         missing = missing_tags(function.tags, state.tags)
@@ -176,12 +187,15 @@ def _ensure_function(ctx: Context, function: Function, state: FunctionState | No
                     {"Resource": state.arn, "Tags": dict(missing)},
                     f"Tag function {function.name}",
                     function.label,
+                    change="update",
                 )
             )
-    _ensure_concurrency(ctx, function, current_concurrency)
+    _ensure_concurrency(ctx, function, current_concurrency, "create" if state is None else "update")
 
 
-def _ensure_concurrency(ctx: Context, function: Function, current: int | None) -> None:
+def _ensure_concurrency(
+    ctx: Context, function: Function, current: int | None, change: Change
+) -> None:
     wanted = function.reserved_concurrency
     if wanted == current:
         return
@@ -193,6 +207,7 @@ def _ensure_concurrency(ctx: Context, function: Function, current: int | None) -
                 {"FunctionName": function.name},
                 f"Remove the reserved concurrency of {function.name}",
                 function.label,
+                change=change,
             )
         )
         return
@@ -203,5 +218,6 @@ def _ensure_concurrency(ctx: Context, function: Function, current: int | None) -
             {"FunctionName": function.name, "ReservedConcurrentExecutions": wanted},
             f"Reserve a concurrency of {wanted} for {function.name}",
             function.label,
+            change=change,
         )
     )

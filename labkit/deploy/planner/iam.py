@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..plan import Call
+from ..plan import Call, Change
 from ..resources import ManagedPolicy, Role, trust_policy
 from ..state import PolicyState, RoleState, normalise_policy
 from .context import Context, missing_tags, tag_list, unique
@@ -107,7 +107,16 @@ def _ensure_policy(ctx: Context, policy: ManagedPolicy, state: PolicyState | Non
             params["Description"] = policy.description
         if policy.tags:
             params["Tags"] = tag_list(policy.tags)
-        ctx.add(Call("iam", "create_policy", params, f"Create policy {policy.name}", policy.label))
+        ctx.add(
+            Call(
+                "iam",
+                "create_policy",
+                params,
+                f"Create policy {policy.name}",
+                policy.label,
+                change="create",
+            )
+        )
         return
     if normalise_policy(document) != normalise_policy(state.document):
         if len(state.other_versions) + 1 >= MAX_POLICY_VERSIONS:
@@ -118,6 +127,7 @@ def _ensure_policy(ctx: Context, policy: ManagedPolicy, state: PolicyState | Non
                 f"Delete the oldest version ({oldest}) of policy {policy.name} "
                 f"(a policy keeps at most {MAX_POLICY_VERSIONS})",
                 policy.label,
+                change="update",
             )
         ctx.add(
             Call(
@@ -130,6 +140,7 @@ def _ensure_policy(ctx: Context, policy: ManagedPolicy, state: PolicyState | Non
                 },
                 f"Update policy {policy.name} to the step's version",
                 policy.label,
+                change="update",
             )
         )
     missing = missing_tags(policy.tags, state.tags)
@@ -141,21 +152,37 @@ def _ensure_policy(ctx: Context, policy: ManagedPolicy, state: PolicyState | Non
                 {"PolicyArn": state.arn, "Tags": tag_list(missing)},
                 f"Tag policy {policy.name}",
                 policy.label,
+                change="update",
             )
         )
 
 
 def ensure_roles(ctx: Context, roles: Mapping[str, RoleState | None]) -> None:
-    # Lab policies that stay but are not meant for a role are detached from it; policies
-    # that go were detached when they were removed.
+    # Policies the lab manages that are attached but not meant for a role are detached from
+    # it: the lab's own policies that stay (those that go were detached when they were
+    # removed) and the other managed policies an owned role of that name may have.
     kept = {ctx.env.policy_arn(p.name) for p in ctx.desired.policies}
+    owned = {r.name: r for r in ctx.owned.roles}
     for role in ctx.desired.roles:
-        _ensure_role(ctx, role, roles.get(role.name), kept)
+        managed = set(kept)
+        inline: set[str] = set()
+        for known in (role, owned.get(role.name)):
+            if known is not None:
+                managed.update(ctx.env.fill(arn) for arn in known.managed_arns)
+                inline.update(p.name for p in known.inline)
+        _ensure_role(ctx, role, roles.get(role.name), managed, inline)
 
 
-def _ensure_role(ctx: Context, role: Role, state: RoleState | None, kept_arns: set[str]) -> None:
+def _ensure_role(
+    ctx: Context,
+    role: Role,
+    state: RoleState | None,
+    managed_arns: set[str],
+    managed_inline: set[str],
+) -> None:
     trust = trust_policy(role.service)
     wanted_arns = [ctx.env.policy_arn(name) for name in role.policies]
+    wanted_arns.extend(ctx.env.fill(arn) for arn in role.managed_arns)
     if state is None:
         params: dict[str, Any] = {
             "RoleName": role.name,
@@ -165,7 +192,16 @@ def _ensure_role(ctx: Context, role: Role, state: RoleState | None, kept_arns: s
             params["Description"] = role.description
         if role.tags:
             params["Tags"] = tag_list(role.tags)
-        ctx.add(Call("iam", "create_role", params, f"Create role {role.name}", role.label))
+        ctx.add(
+            Call(
+                "iam",
+                "create_role",
+                params,
+                f"Create role {role.name}",
+                role.label,
+                change="create",
+            )
+        )
         attached: tuple[str, ...] = ()
     else:
         attached = state.attached
@@ -177,6 +213,7 @@ def _ensure_role(ctx: Context, role: Role, state: RoleState | None, kept_arns: s
                     {"RoleName": role.name, "PolicyDocument": json.dumps(trust)},
                     f"Let {role.service} assume role {role.name}",
                     role.label,
+                    change="update",
                 )
             )
         missing = missing_tags(role.tags, state.tags)
@@ -188,10 +225,11 @@ def _ensure_role(ctx: Context, role: Role, state: RoleState | None, kept_arns: s
                     {"RoleName": role.name, "Tags": tag_list(missing)},
                     f"Tag role {role.name}",
                     role.label,
+                    change="update",
                 )
             )
     for arn in attached:
-        if arn in kept_arns and arn not in wanted_arns:
+        if arn in managed_arns and arn not in wanted_arns:
             ctx.remove_iam(
                 "detach_role_policy",
                 {"RoleName": role.name, "PolicyArn": arn},
@@ -207,5 +245,47 @@ def _ensure_role(ctx: Context, role: Role, state: RoleState | None, kept_arns: s
                     {"RoleName": role.name, "PolicyArn": arn},
                     f"Attach {arn.rsplit('/', 1)[-1]} to role {role.name}",
                     role.label,
+                    change="create",
                 )
             )
+    _ensure_inline(ctx, role, state, managed_inline)
+
+
+def _ensure_inline(
+    ctx: Context, role: Role, state: RoleState | None, managed_inline: set[str]
+) -> None:
+    present = () if state is None else state.inline
+    documents = {} if state is None else state.inline_documents
+    wanted = {p.name for p in role.inline}
+    for name in present:
+        if name in managed_inline and name not in wanted:
+            ctx.remove_iam(
+                "delete_role_policy",
+                {"RoleName": role.name, "PolicyName": name},
+                f"Delete inline policy {name} of role {role.name}",
+                role.label,
+            )
+    for policy in role.inline:
+        document = policy.document.to_dict(ctx.env)
+        if policy.name in present:
+            current = documents.get(policy.name)
+            if current is not None and normalise_policy(current) == normalise_policy(document):
+                continue
+            change: Change = "update"
+            verb = "Update"
+        else:
+            change, verb = "create", "Put"
+        ctx.add(
+            Call(
+                "iam",
+                "put_role_policy",
+                {
+                    "RoleName": role.name,
+                    "PolicyName": policy.name,
+                    "PolicyDocument": json.dumps(document),
+                },
+                f"{verb} inline policy {policy.name} of role {role.name}",
+                role.label,
+                change=change,
+            )
+        )

@@ -7,11 +7,12 @@ mappings left on a table's previous stream.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import Call, Capture, Ref
+from ..plan import Call, Capture, Change, Ref
 from ..resources import EventSourceMapping
 from ..state import FunctionState, MappingState
 from .context import Context
@@ -35,9 +36,9 @@ def kinesis_name(arn: str) -> str | None:
 
 @dataclass
 class MappingWork:
-    removals: list[tuple[MappingState, str]] = field(default_factory=list)
+    removals: list[tuple[MappingState, str, Change]] = field(default_factory=list)
     updates: list[tuple[EventSourceMapping, MappingState]] = field(default_factory=list)
-    creations: list[EventSourceMapping] = field(default_factory=list)
+    creations: list[tuple[EventSourceMapping, Change]] = field(default_factory=list)
 
 
 def decide(
@@ -54,28 +55,46 @@ def decide(
         else:
             existing = ctx.reader.mappings(function.name)
         matched: set[tuple[str, Any]] = set()
+        replaced: set[tuple[str, Any]] = set()
         for state in sorted(existing, key=lambda s: (s.state != "Enabled", s.uuid)):
             mapping = _match(ctx, function.name, state, wanted)
             if mapping is None:
-                work.removals.append((state, "the step does not use it"))
+                work.removals.append((state, "the step does not use it", "remove"))
                 continue
             table = table_of_stream(state.source_arn)
+            replacement = None
             if table is not None and table in changing_streams:
-                work.removals.append((state, f"{table}'s stream is replaced"))
-                continue
-            if table is not None and state.source_arn != ctx.stream_arns.get(table):
-                work.removals.append((state, f"it reads an old stream of {table}"))
+                replacement = f"{table}'s stream is replaced"
+            elif table is not None and state.source_arn != ctx.stream_arns.get(table):
+                replacement = f"it reads an old stream of {table}"
+            elif mapping.key not in matched and _position_differs(mapping, state):
+                replacement = (
+                    f"it starts at {state.starting_position}, the step needs "
+                    f"{mapping.starting_position}"
+                )
+            if replacement is not None:
+                work.removals.append((state, replacement, "replace"))
+                replaced.add(mapping.key)
                 continue
             if mapping.key in matched:
-                work.removals.append((state, "it duplicates another mapping on that stream"))
+                work.removals.append(
+                    (state, "it duplicates another mapping on that stream", "remove")
+                )
                 continue
             matched.add(mapping.key)
-            if _differs(mapping, state):
+            if _differences(ctx, mapping, state):
                 work.updates.append((mapping, state))
         for key, mapping in wanted.items():
             if key[0] == function.name and key not in matched:
-                work.creations.append(mapping)
+                work.creations.append((mapping, "replace" if key in replaced else "create"))
     return work
+
+
+def _position_differs(mapping: EventSourceMapping, state: MappingState) -> bool:
+    """A mapping's starting position cannot be changed, only set by creating it again."""
+    return state.starting_position is not None and state.starting_position != (
+        mapping.starting_position
+    )
 
 
 def _match(
@@ -108,7 +127,7 @@ def _source_arn(ctx: Context, mapping: EventSourceMapping) -> str | Ref | None:
 
 # ----- removals ----------------------------------------------------------------------------
 def remove(ctx: Context, work: MappingWork) -> None:
-    for state, reason in work.removals:
+    for state, reason, change in work.removals:
         source = table_of_stream(state.source_arn) or kinesis_name(state.source_arn) or "?"
         ctx.add(
             Call(
@@ -119,6 +138,7 @@ def remove(ctx: Context, work: MappingWork) -> None:
                 f"mapping {state.uuid}",
                 wait=mapping_gone(state.uuid),
                 tolerate=("ResourceNotFoundException",),
+                change=change,
             )
         )
 
@@ -126,18 +146,20 @@ def remove(ctx: Context, work: MappingWork) -> None:
 # ----- creations and updates -----------------------------------------------------------------
 def ensure(ctx: Context, work: MappingWork) -> None:
     for mapping, state in work.updates:
+        differences = _differences(ctx, mapping, state)
         ctx.add(
             Call(
                 "lambda",
                 "update_event_source_mapping",
-                {"UUID": state.uuid, **_settings(mapping), "Enabled": True},
-                f"Update the {mapping.label} ({_summary(mapping)})",
+                {"UUID": state.uuid, **_update_settings(ctx, mapping, differences)},
+                f"Update the {mapping.label} ({', '.join(differences)})",
                 mapping.label,
                 wait=mapping_ready(state.uuid),
-                retry=(STREAM_NOT_READABLE, NO_PERMISSION_YET),
+                retry=RETRIES,
+                change="update",
             )
         )
-    for mapping in work.creations:
+    for mapping, change in work.creations:
         source = _source_arn(ctx, mapping)
         if source is None:
             ctx.notes.append(
@@ -154,19 +176,25 @@ def ensure(ctx: Context, work: MappingWork) -> None:
                     "FunctionName": mapping.function,
                     "EventSourceArn": source,
                     "StartingPosition": mapping.starting_position,
-                    "Enabled": True,
-                    **_settings(mapping),
+                    "Enabled": mapping.enabled,
+                    **_create_settings(ctx, mapping),
                 },
-                f"Connect {mapping.source.describe()} to {mapping.function} ({_summary(mapping)})",
+                f"Connect {mapping.source.describe()} to {mapping.function} "
+                f"({summary(ctx, mapping)})",
                 mapping.label,
                 capture=(Capture(uuid.name, ("UUID",)),),
                 wait=mapping_ready(uuid),
-                retry=(STREAM_NOT_READABLE, NO_PERMISSION_YET),
+                retry=RETRIES,
+                change=change,
             )
         )
 
 
-def _settings(mapping: EventSourceMapping) -> dict[str, Any]:
+RETRIES = (STREAM_NOT_READABLE, NO_PERMISSION_YET)
+
+
+# ----- settings ----------------------------------------------------------------------------
+def _base_settings(mapping: EventSourceMapping) -> dict[str, Any]:
     return {
         "BatchSize": mapping.batch_size,
         "MaximumBatchingWindowInSeconds": mapping.maximum_batching_window,
@@ -176,22 +204,114 @@ def _settings(mapping: EventSourceMapping) -> dict[str, Any]:
     }
 
 
-def _summary(mapping: EventSourceMapping) -> str:
+def _response_types(mapping: EventSourceMapping) -> list[str]:
+    return ["ReportBatchItemFailures"] if mapping.report_batch_item_failures else []
+
+
+def _destination(ctx: Context, mapping: EventSourceMapping) -> str | None:
+    return None if mapping.on_failure is None else mapping.on_failure.arn(ctx.env)
+
+
+def _create_settings(ctx: Context, mapping: EventSourceMapping) -> dict[str, Any]:
+    """The settings of a new mapping: the main five, then any other option that is set."""
+    settings = _base_settings(mapping)
+    if mapping.maximum_record_age != -1:
+        settings["MaximumRecordAgeInSeconds"] = mapping.maximum_record_age
+    if mapping.tumbling_window:
+        settings["TumblingWindowInSeconds"] = mapping.tumbling_window
+    if mapping.report_batch_item_failures:
+        settings["FunctionResponseTypes"] = _response_types(mapping)
+    destination = _destination(ctx, mapping)
+    if destination is not None:
+        settings["DestinationConfig"] = {"OnFailure": {"Destination": destination}}
+    if mapping.filters:
+        settings["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in mapping.filters]}
+    return settings
+
+
+def _update_settings(
+    ctx: Context, mapping: EventSourceMapping, differences: list[str]
+) -> dict[str, Any]:
+    """Every option with its wanted value (an option left out would keep its old value);
+    the on-failure destination and filters only when they change."""
+    settings = _base_settings(mapping)
+    settings["Enabled"] = mapping.enabled
+    settings["MaximumRecordAgeInSeconds"] = mapping.maximum_record_age
+    settings["TumblingWindowInSeconds"] = mapping.tumbling_window
+    settings["FunctionResponseTypes"] = _response_types(mapping)
+    if "on-failure destination" in differences:
+        destination = _destination(ctx, mapping)
+        settings["DestinationConfig"] = {
+            "OnFailure": {} if destination is None else {"Destination": destination}
+        }
+    if "filters" in differences:
+        settings["FilterCriteria"] = (
+            {"Filters": [{"Pattern": p} for p in mapping.filters]} if mapping.filters else {}
+        )
+    return settings
+
+
+def _patterns(patterns: tuple[str, ...]) -> list[Any]:
+    parsed: list[Any] = []
+    for pattern in patterns:
+        try:
+            parsed.append(json.loads(pattern))
+        except ValueError:
+            parsed.append(pattern)
+    return sorted(parsed, key=lambda p: json.dumps(p, sort_keys=True))
+
+
+ACTIVE = {"Enabled", "Enabling", "Creating", "Updating"}
+INACTIVE = {"Disabled", "Disabling"}
+
+
+def _differences(ctx: Context, mapping: EventSourceMapping, state: MappingState) -> list[str]:
+    """What differs between the wanted mapping and the existing one, in words."""
+    found: list[str] = []
+    if state.state not in (ACTIVE if mapping.enabled else INACTIVE):
+        found.append("enabled" if mapping.enabled else "disabled")
+    compared = (
+        ("batch size", state.batch_size, mapping.batch_size),
+        ("batching window", state.maximum_batching_window, mapping.maximum_batching_window),
+        ("parallelization", state.parallelization_factor, mapping.parallelization_factor),
+        ("retry attempts", state.maximum_retry_attempts, mapping.maximum_retry_attempts),
+        ("bisect on error", state.bisect_on_error, mapping.bisect_on_error),
+        ("maximum record age", state.maximum_record_age, mapping.maximum_record_age),
+        ("tumbling window", state.tumbling_window, mapping.tumbling_window),
+        (
+            "partial batch responses",
+            "ReportBatchItemFailures" in state.function_response_types,
+            mapping.report_batch_item_failures,
+        ),
+        ("on-failure destination", state.on_failure, _destination(ctx, mapping)),
+        ("filters", _patterns(state.filters), _patterns(mapping.filters)),
+    )
+    found.extend(name for name, current, wanted in compared if current != wanted)
+    return found
+
+
+def summary(ctx: Context, mapping: EventSourceMapping) -> str:
+    """The mapping's settings in words: what a dry run shows."""
     parts = [f"batch size {mapping.batch_size}"]
     if mapping.maximum_batching_window:
         parts.append(f"window {mapping.maximum_batching_window} s")
     if mapping.parallelization_factor != 1:
         parts.append(f"parallelization {mapping.parallelization_factor}")
+    if mapping.maximum_retry_attempts != -1:
+        parts.append(f"{mapping.maximum_retry_attempts} retries")
+    if mapping.maximum_record_age != -1:
+        parts.append(f"records up to {mapping.maximum_record_age} s old")
+    if mapping.bisect_on_error:
+        parts.append("bisect on error")
+    if mapping.report_batch_item_failures:
+        parts.append("partial batch responses")
+    if mapping.on_failure is not None:
+        parts.append(f"failures to {mapping.on_failure.describe()}")
+    if mapping.tumbling_window:
+        parts.append(f"tumbling window {mapping.tumbling_window} s")
+    if mapping.filters:
+        parts.append(f"{len(mapping.filters)} filter(s)")
+    if not mapping.enabled:
+        parts.append("disabled")
     parts.append(mapping.starting_position)
     return ", ".join(parts)
-
-
-def _differs(mapping: EventSourceMapping, state: MappingState) -> bool:
-    return (
-        state.state not in {"Enabled", "Enabling", "Creating", "Updating"}
-        or state.batch_size != mapping.batch_size
-        or state.maximum_batching_window != mapping.maximum_batching_window
-        or state.parallelization_factor != mapping.parallelization_factor
-        or state.maximum_retry_attempts != mapping.maximum_retry_attempts
-        or state.bisect_on_error != mapping.bisect_on_error
-    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..plan import Call
+from ..plan import Call, Change
 from ..resources import KinesisStream
 from .context import Context, missing_tags
 from .waits import stream_active, stream_gone
@@ -22,6 +22,7 @@ def remove(ctx: Context) -> None:
                 stream.label,
                 wait=stream_gone(stream.name),
                 tolerate=("ResourceNotFoundException",),
+                change="remove",
             )
         )
 
@@ -33,6 +34,7 @@ def ensure(ctx: Context) -> None:
 
 def _ensure(ctx: Context, stream: KinesisStream) -> None:
     current = ctx.reader.kinesis_stream(stream.name)
+    change: Change = "create" if current is None else "update"
     if current is None:
         ctx.add(
             Call(
@@ -46,6 +48,7 @@ def _ensure(ctx: Context, stream: KinesisStream) -> None:
                 f"Create Kinesis stream {stream.name} ({stream.shard_count} shards)",
                 stream.label,
                 wait=stream_active(stream.name),
+                change="create",
             )
         )
         missing = stream.tags
@@ -67,6 +70,7 @@ def _ensure(ctx: Context, stream: KinesisStream) -> None:
                 f"Encrypt Kinesis stream {stream.name} with {stream.kms_key}",
                 stream.label,
                 wait=stream_active(stream.name),
+                change=change,
             )
         )
     if missing:
@@ -77,5 +81,6 @@ def _ensure(ctx: Context, stream: KinesisStream) -> None:
                 {"StreamName": stream.name, "Tags": dict(missing)},
                 f"Tag Kinesis stream {stream.name}",
                 stream.label,
+                change=change,
             )
         )

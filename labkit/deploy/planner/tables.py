@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import Call, Capture, Ref
+from ..plan import Call, Capture, Change, Ref
 from ..resources import Table, TableItem
 from ..state import TableState
+from . import indexes
 from .context import Context, missing_tags, tag_list
 from .waits import TABLE_BUSY, table_active, table_gone
 
@@ -34,6 +35,28 @@ def stream_ref(table: str) -> Ref:
     return Ref(f"{table}.LatestStreamArn")
 
 
+def _key_problems(table: Table, current: TableState) -> list[str]:
+    """Why the existing table's key cannot be the lab's (a key cannot be changed)."""
+    problems: list[str] = []
+    if current.partition_key != table.partition_key:
+        problems.append(
+            f"its key is {current.partition_key!r} but the lab needs {table.partition_key!r}"
+        )
+    elif current.sort_key != table.sort_key:
+        problems.append(
+            f"its sort key is {current.sort_key!r} but the lab needs {table.sort_key!r}"
+        )
+    else:
+        for name in filter(None, (table.partition_key, table.sort_key)):
+            found = current.attribute_types.get(name)
+            if found is not None and found != table.attribute_type(name):
+                problems.append(
+                    f"its key {name} is of type {found} but the lab needs "
+                    f"{table.attribute_type(name)}"
+                )
+    return problems
+
+
 def decide(ctx: Context) -> dict[str, TableDecision]:
     """Compare each desired table with what exists; note the stream ARN it will have."""
     decisions: dict[str, TableDecision] = {}
@@ -41,12 +64,10 @@ def decide(ctx: Context) -> dict[str, TableDecision]:
         current = ctx.reader.table(table.name)
         decision = TableDecision(table, current)
         if current is not None:
-            if current.partition_key != table.partition_key:
+            problems = _key_problems(table, current)
+            if problems:
                 decision.recreate = True
-                decision.reasons.append(
-                    f"its key is {current.partition_key!r} but the lab needs "
-                    f"{table.partition_key!r}: recreated, its items are lost"
-                )
+                decision.reasons.append(f"{'; '.join(problems)}: recreated, its items are lost")
             elif (current.stream_view or None) != (table.stream_view or None):
                 decision.restream = True
         decisions[table.name] = decision
@@ -65,17 +86,18 @@ def remove(ctx: Context, decisions: Mapping[str, TableDecision]) -> None:
     for table in ctx.owned.tables:
         if table.name in wanted or ctx.reader.table(table.name) is None:
             continue
-        _delete(ctx, table.name, f"Delete table {table.name} and its items")
+        _delete(ctx, table.name, f"Delete table {table.name} and its items", "remove")
     for decision in decisions.values():
         if decision.recreate:
             _delete(
                 ctx,
                 decision.table.name,
                 f"Delete table {decision.table.name} ({'; '.join(decision.reasons)})",
+                "replace",
             )
 
 
-def _delete(ctx: Context, name: str, description: str) -> None:
+def _delete(ctx: Context, name: str, description: str, change: Change) -> None:
     ctx.add(
         Call(
             "dynamodb",
@@ -86,6 +108,7 @@ def _delete(ctx: Context, name: str, description: str) -> None:
             wait=table_gone(name),
             retry=(TABLE_BUSY,),
             tolerate=("ResourceNotFoundException",),
+            change=change,
         )
     )
 
@@ -96,20 +119,9 @@ def ensure(ctx: Context, decisions: Mapping[str, TableDecision]) -> None:
         table = decision.table
         current = None if decision.recreate else decision.current
         if current is None:
-            _create(ctx, table)
+            _create(ctx, table, "replace" if decision.recreate else "create")
             continue
-        if current.billing_mode != "PAY_PER_REQUEST":
-            ctx.add(
-                Call(
-                    "dynamodb",
-                    "update_table",
-                    {"TableName": table.name, "BillingMode": "PAY_PER_REQUEST"},
-                    f"Switch table {table.name} to on-demand capacity",
-                    table.label,
-                    wait=table_active(table.name),
-                    retry=(TABLE_BUSY,),
-                )
-            )
+        indexes.update(ctx, table, current)
         if decision.restream:
             _restream(ctx, table, current)
         missing = missing_tags(table.tags, current.tags)
@@ -121,24 +133,27 @@ def ensure(ctx: Context, decisions: Mapping[str, TableDecision]) -> None:
                     {"ResourceArn": current.arn, "Tags": tag_list(missing)},
                     f"Tag table {table.name}",
                     table.label,
+                    change="update",
                 )
             )
 
 
-def _create(ctx: Context, table: Table) -> None:
+def _create(ctx: Context, table: Table, change: Change) -> None:
     params: dict[str, Any] = {
         "TableName": table.name,
-        "KeySchema": [{"AttributeName": table.partition_key, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": table.partition_key, "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": table.key_schema(),
+        "AttributeDefinitions": table.attribute_definitions(),
+        "BillingMode": table.billing_mode,
     }
-    stream = ""
+    if table.capacity is not None:
+        params["ProvisionedThroughput"] = table.capacity.to_api()
+    if table.indexes:
+        params["GlobalSecondaryIndexes"] = [table.index_definition(i) for i in table.indexes]
     if table.stream_view is not None:
         params["StreamSpecification"] = {
             "StreamEnabled": True,
             "StreamViewType": str(table.stream_view),
         }
-        stream = f", stream {table.stream_view}"
     if table.tags:
         params["Tags"] = tag_list(table.tags)
     capture = (
@@ -149,11 +164,12 @@ def _create(ctx: Context, table: Table) -> None:
             "dynamodb",
             "create_table",
             params,
-            f"Create table {table.name} (key {table.partition_key}{stream}, on-demand)",
+            f"Create table {table.name} ({table.summary()})",
             table.label,
             capture=capture,
             wait=table_active(table.name),
             retry=(TABLE_BUSY,),
+            change=change,
         )
     )
 
@@ -169,6 +185,7 @@ def _restream(ctx: Context, table: Table, current: TableState) -> None:
                 table.label,
                 wait=table_active(table.name),
                 retry=(TABLE_BUSY,),
+                change="remove" if table.stream_view is None else "replace",
             )
         )
     if table.stream_view is None:
@@ -189,6 +206,8 @@ def _restream(ctx: Context, table: Table, current: TableState) -> None:
             capture=(Capture(stream_ref(table.name).name, STREAM_ARN),),
             wait=table_active(table.name),
             retry=(TABLE_BUSY,),
+            # Turning on a stream where there was none only adds; replacing one loses records.
+            change="create" if current.stream_view is None else "replace",
         )
     )
 
@@ -203,14 +222,18 @@ def ensure_items(ctx: Context, decisions: Mapping[str, TableDecision]) -> None:
         current = None if fresh else ctx.reader.item(item.table, item.key_name, item.key_value)
         if current is not None and all(current.get(k) == v for k, v in item.attributes):
             continue
-        ctx.add(_put_item(item))
+        if decision.recreate:
+            change: Change = "replace"
+        else:
+            change = "create" if current is None else "update"
+        ctx.add(_put_item(item, change))
 
 
 def _attribute_value(value: int | str) -> dict[str, str]:
     return {"N": str(value)} if isinstance(value, int) else {"S": value}
 
 
-def _put_item(item: TableItem) -> Call:
+def _put_item(item: TableItem, change: Change) -> Call:
     names = {f"#a{i}": name for i, (name, _) in enumerate(item.attributes)}
     values = {f":v{i}": _attribute_value(value) for i, (_, value) in enumerate(item.attributes)}
     assignments = ", ".join(f"#a{i} = :v{i}" for i in range(len(item.attributes)))
@@ -227,4 +250,5 @@ def _put_item(item: TableItem) -> Call:
         },
         f"Set {item.key_value} in {item.table} ({shown})",
         item.label,
+        change=change,
     )
