@@ -137,14 +137,20 @@ def hint_for(code: str, call: Call | None = None) -> str:
     """What a learner can do about an error code (by AWS's code, aliases folded)."""
     if (
         call is not None
-        and call.operation == "create_event_source_mapping"
+        and call.operation in ("create_event_source_mapping", "update_event_source_mapping")
         and code == "InvalidParameterValueException"
     ):
-        return (
+        hint = (
             "The function's execution role cannot read the stream. Give its policy "
             "dynamodb:DescribeStream, GetRecords and GetShardIterator (kinesis: also "
             "ListShards) on the stream's ARN, then run this again."
         )
+        if call.params.get("DestinationConfig"):
+            hint += (
+                " The role must also be allowed to send to the on-failure destination "
+                "(sqs:SendMessage on the queue, or sns:Publish on the topic)."
+            )
+        return hint
     if (
         call is not None
         and call.operation == "put_function_concurrency"
