@@ -10,7 +10,7 @@
 * mappings of the lab's functions that the step does not want are removed, and duplicates of a
   wanted mapping are removed too (two mappings on one stream would count everything twice).
 
-Order: removals first (bucket notifications with their buckets, subscriptions, mappings,
+Order: removals first (buckets, emptied first, then subscriptions, mappings,
 permissions, functions, log groups, topics, queues, roles, policies, tables, streams), then
 creations and updates (streams, tables, queues, topics and their policies, buckets, policies,
 roles, log groups, functions, permissions, items, mappings, subscriptions, and last the
@@ -52,7 +52,7 @@ def _build(ctx: Context) -> None:
     table_work = tables.decide(ctx)
     function_states = functions.read(ctx)
     mapping_work = mappings.decide(ctx, table_work, function_states)
-    bucket_states = buckets.read(ctx) if ctx.desired.buckets or ctx.owned.buckets else {}
+    bucket_states = buckets.read(ctx)
     topic_states = topics.read(ctx)
     subscription_work = topics.decide_subscriptions(ctx, topic_states)
     queue_states = queues.read(ctx)

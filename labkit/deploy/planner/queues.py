@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..plan import Call, Change
+from ..plan import Call
 from ..resources import Queue
 from ..state import QueueState, normalise_policy
 from .context import Context, missing_tags, unique
@@ -88,7 +88,6 @@ def ensure(ctx: Context, queues: Mapping[str, QueueState | None]) -> None:
             if not _same(key, state.attributes.get(key), value)
         }
         if differing:
-            change: Change = "update"
             ctx.add(
                 Call(
                     "sqs",
@@ -96,7 +95,7 @@ def ensure(ctx: Context, queues: Mapping[str, QueueState | None]) -> None:
                     {"QueueUrl": state.url, "Attributes": differing},
                     f"Set {', '.join(sorted(differing))} of queue {queue.name}",
                     queue.label,
-                    change=change,
+                    change="update",
                 )
             )
         missing = missing_tags(queue.tags, state.tags)

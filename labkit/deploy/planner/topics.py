@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..plan import Call, Change
+from ..plan import Call
 from ..resources import Subscription, Topic
 from ..state import SubscriptionState, TopicState, normalise_policy
 from .context import Context, missing_tags, tag_list, unique
@@ -179,7 +179,6 @@ def remove_subscriptions(ctx: Context, work: SubscriptionWork) -> None:
 
 def ensure_subscriptions(ctx: Context, work: SubscriptionWork) -> None:
     for sub in work.creations:
-        change: Change = "create"
         ctx.add(
             Call(
                 "sns",
@@ -192,6 +191,6 @@ def ensure_subscriptions(ctx: Context, work: SubscriptionWork) -> None:
                 },
                 f"Subscribe {sub.target.describe()} to topic {sub.topic}",
                 sub.label,
-                change=change,
+                change="create",
             )
         )
