@@ -68,6 +68,22 @@ def test_a_check_report_shows_ticks_and_crosses(played: JupyterPage) -> None:
     assert "reserved concurrency" in report
 
 
+def test_the_logs_filter_applies_as_the_learner_types(played: JupyterPage) -> None:
+    """Typing in the logs viewer's filter box narrows the lines, without pressing Enter."""
+    box = played.script(
+        "return Array.from(document.querySelectorAll('.jp-OutputArea-output'))"
+        ".filter(n => n.innerText.includes('/aws/lambda/ReduceLambda'))"
+        ".map(n => n.querySelector('input[type=text]')).find(i => i) || null;"
+    )
+    assert box is not None, "the logs viewer has no filter box"
+    box.send_keys("REPORT")
+    played.wait_for(
+        "the filtered logs",
+        lambda: "line(s) containing 'REPORT'" in played.outputs_text(),
+        timeout=30,
+    )
+
+
 def test_the_board_survives_a_kernel_restart_and_a_reload(played: JupyterPage) -> None:
     """Saved, restarted and reloaded, the board shows its last state, not a widget error."""
     played.save()
