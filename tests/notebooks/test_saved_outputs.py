@@ -74,3 +74,10 @@ def test_the_kit_switches_off_the_news_prompt_and_saves_widget_state() -> None:
     assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     assert overrides["@jupyter-widgets/jupyterlab-manager:plugin"]["saveState"] is True
     assert "labkit/ui/jupyterlab" in (ROOT / "scripts" / "lab.sh").read_text()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_output_is_a_raw_aws_response(name: str) -> None:
+    """Cells show the field that matters, never a whole response with its ResponseMetadata."""
+    for source, data in _outputs(name):
+        assert "ResponseMetadata" not in _text(data, "text/plain"), (name, source)
