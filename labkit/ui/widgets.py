@@ -65,7 +65,7 @@ class View:
         live = self.widget()
         if live is not None:
             found = live._repr_mimebundle_()
-            if found and "application/vnd.jupyter.widget-view+json" in found:
+            if found and WIDGET_VIEW in found:
                 bundle[WIDGET_VIEW] = found[WIDGET_VIEW]
         return bundle
 
