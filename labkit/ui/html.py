@@ -80,18 +80,29 @@ def table(
     return "".join(out)
 
 
-def text_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """The same table as plain text, columns padded."""
+def text_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    align: Sequence[str] | None = None,
+) -> str:
+    """The same table as plain text, columns padded (``align`` per column, as in ``table``)."""
     body = [[str(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in body:
         for i, value in enumerate(row[: len(widths)]):
             widths[i] = max(widths[i], len(value))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(
-        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip() for row in body
-    )
+    right = [a == "right" for a in (align or ())] + [False] * len(widths)
+
+    def line(values: Sequence[str]) -> str:
+        cells = (
+            v.rjust(w) if right[i] else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=False))
+        )
+        return "  ".join(cells).rstrip()
+
+    lines = [line(headers), "  ".join("-" * w for w in widths)]
+    lines.extend(line(row) for row in body)
     return "\n".join(lines)
 
 

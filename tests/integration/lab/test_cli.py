@@ -31,7 +31,7 @@ def test_score_text_is_one_line_per_round(
     """Without --json the board is a few lines of text."""
     assert main(["score", "--data-dir", str(lab_cloud.data_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Score: 100 points after 1 round(s); lab 1")
+    assert out.startswith("Score: 100 points after 1 round; lab 1")
 
 
 def test_score_before_the_tables_exist_explains_why(
