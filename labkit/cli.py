@@ -84,8 +84,8 @@ def status_lines(document: dict[str, Any], *, verbose: bool = False) -> list[str
         f"data dir  {document['data_dir']}",
     ]
     functions = document.get("functions") or {}
+    rows: list[tuple[str, ...]] = []
     if functions:
-        rows = []
         for name, f in sorted(functions.items()):
             last = f.get("last_duration_ms")
             rows.append(
