@@ -99,7 +99,15 @@ def status_lines(document: dict[str, Any], *, verbose: bool = False) -> list[str
                     _fit(str(f.get("last_error_type") or ""), 20),
                 )
             )
-        headers = ("function", "calls", "errors", "throttles", "workers", "last", "last error")
+        headers: tuple[str, ...] = (
+            "function",
+            "calls",
+            "errors",
+            "throttles",
+            "workers",
+            "last",
+            "last error",
+        )
         out += ["", *text_table(headers, rows, align=_RIGHT_NUMBERS).split("\n")]
     mappings = list((document.get("event_source_mappings") or {}).values())
     if mappings:
