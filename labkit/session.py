@@ -131,13 +131,14 @@ class Lab:
         return self.workshop.progress_record().current
 
     def provision(self, step: str, *, solved: bool = False) -> StepChange:
-        """Bring the lab to the start of ``step`` (safe to run again: what is already right is
-        left alone). With ``solved``, to the end of the step instead."""
+        """Bring the lab to the start of ``step`` (with ``solved``, to its end). Safe to run
+        again at any time: it only adds what is missing and never takes away what you made
+        (the result says what it left alone). ``lab.reset(step)`` takes the lab back."""
         from .ui.steps import StepChange
 
         with self._round_lock():
-            report = self.workshop.provision(step, solved=solved)
-        return StepChange("solved" if solved else "ready", step, report)
+            result = self.workshop.provision(step, solved=solved)
+        return StepChange("solved" if solved else "ready", result.step, result)
 
     def teardown(self) -> StepChange:
         """Remove everything the lab created (and only that)."""
@@ -191,12 +192,18 @@ class Lab:
         self.provision(step, solved=True)
         return self.check(step)
 
-    def reset(self, step: str) -> StepChange:
-        """Put ``step`` back to its start (later steps' resources are removed); its hints start
-        again from the first tier."""
-        change = self.provision(step)
-        self._store().reset_hints(step)
-        return change
+    def reset(self, step: str, *, confirm: bool = False) -> StepChange:
+        """Take the lab back to the start of ``step``: later steps' resources are removed and
+        changed ones put back; its hints start again from the first tier. When that would
+        remove your work, nothing happens until you call it again with ``confirm=True`` (the
+        result lists what would go). The score history is always kept."""
+        from .ui.steps import StepChange
+
+        with self._round_lock():
+            result = self.workshop.reset(step, confirm=confirm)
+        if not result.needs_confirmation:
+            self._store().reset_hints(result.step)
+        return StepChange("reset", result.step, result)
 
     def hint(self, step: str | None = None) -> Hint:
         """The next hint for ``step`` (the current one if not given): first a nudge, then more,

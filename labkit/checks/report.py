@@ -8,6 +8,7 @@ plain data for ``labkit check --json`` (:meth:`Report.to_dict`).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,3 +202,20 @@ class AllReports:
 
     def _repr_html_(self) -> str:
         return "".join(r._repr_html_() for r in self.reports)
+
+
+_NOTEBOOK_CALL = re.compile(
+    r"""lab\.(hint|check|solve|reset)\(\s*["'](lab\d+\.step\d+)["']\s*(,\s*confirm=True\s*)?\)"""
+)
+
+
+def for_terminal(text: str) -> str:
+    """Learner text as a terminal shows it: ``lab.hint("lab1.step2")`` becomes
+    ``labkit hint lab1.step2`` (and ``lab.reset(…, confirm=True)`` ``labkit reset … --yes``);
+    ``lab.status()`` becomes ``labkit status``."""
+
+    def command(found: re.Match[str]) -> str:
+        verb, step, confirm = found.group(1), found.group(2), found.group(3)
+        return f"labkit {verb} {step}" + (" --yes" if confirm else "")
+
+    return _NOTEBOOK_CALL.sub(command, text).replace("lab.status()", "labkit status")

@@ -78,14 +78,6 @@ class TqdmProgress:
         self._bar = None
 
 
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where tqdm draws a widget)."""
-    shell = sys.modules.get("IPython")
-    get_ipython = getattr(shell, "get_ipython", None)
-    found = get_ipython() if callable(get_ipython) else None
-    return found is not None and hasattr(found, "kernel")
-
-
 def default_progress(stream: Any = None) -> TqdmProgress | TextProgress:
     """A tqdm bar in a notebook or on a terminal; plain lines on ``stream`` (stderr) when it
     is a pipe or a file, or when tqdm is not installed."""
@@ -94,7 +86,9 @@ def default_progress(stream: Any = None) -> TqdmProgress | TextProgress:
         import tqdm.auto  # noqa: F401
     except ImportError:
         return TextProgress(lambda line: out.write(line + "\n"))
-    if in_notebook():
+    from labkit.ui.widgets import in_kernel
+
+    if in_kernel():
         return TqdmProgress()
     isatty = getattr(out, "isatty", None)
     if callable(isatty) and isatty():

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from botocore.exceptions import ClientError
+
 from labkit.deploy import (
     Boto3Executor,
     Boto3StateReader,
@@ -31,13 +33,22 @@ from labkit.deploy import (
 )
 from labkit.deploy.cloudformation import template as cloudformation_template
 
-from .names import LabSettings, Names
+from .names import LabSettings, Names, Parameter
 from .progress import SilentProgress, default_progress
+from .safety import (
+    additions_only,
+    changed_resources,
+    changes_to_existing,
+    resource_labels,
+    without_protected,
+)
 from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
 from .stack import lab_stack, owned_stack
 from .steps import FINISHED, STEP_IDS, STEPS, Stage, get_step, next_step, steps_before
 
 PROGRESS_FILE = "progress.json"
+#: Where a reset keeps the score while ParameterTable is gone.
+SCORE_ARCHIVE_FILE = "score-archive.json"
 #: How long AWS may take to make new roles and policies usable (retried with backoff).
 AWS_PROPAGATION_TIMEOUT = 120.0
 
@@ -199,21 +210,71 @@ class Workshop:
             Stack(), self.reader(), owned=owned_stack(self.settings), title="Remove the lab"
         )
 
-    # ----- the three verbs ------------------------------------------------------------------
-    def provision(
-        self, step_id: str, *, solved: bool = False, dry_run: bool = False
-    ) -> ExecutionReport:
-        """Bring the lab to the start of ``step_id`` (or to its solution with ``solved``).
+    # ----- the verbs ------------------------------------------------------------------------
+    def provision(self, step_id: str, *, solved: bool = False, dry_run: bool = False) -> StepResult:
+        """Bring the lab to the start of ``step_id`` (or to its solution with ``solved``)
+        without taking away anything the learner made.
 
-        Resources of later steps are removed, so this also resets a step. Steps before
-        ``step_id`` (and ``step_id`` itself when ``solved``) count as completed.
+        When the lab is already at or past that point, only what is missing is created, and
+        nothing that exists is changed or removed. Going forward (catching up), the steps not
+        done yet are brought into place, but what the learner built in completed steps is left
+        as it is, and nothing is removed. The result says what it left alone. Only
+        :meth:`reset` takes the lab back. Steps before ``step_id`` (and ``step_id`` itself
+        when ``solved``) count as completed from then on.
         """
-        plan = self.plan(step_id, solved=solved)
-        report = self._run(plan, dry_run)
+        step = get_step(step_id)
+        target = self._index(step.id) + (1 if solved else 0)
+        current = self._index(self.progress_record().current)
+        plan = self.plan(step.id, solved=solved)
+        if target <= current:
+            sorted_plan = additions_only(
+                plan, item_exists=self._item_exists, mapping_exists=self._mapping_exists
+            )
+        else:
+            sorted_plan = without_protected(
+                plan, self._protected(current, self.stack(step.id, solved=solved)), removals=solved
+            )
+        report = self._run(sorted_plan.plan, dry_run)
         if not dry_run:
-            done = [*steps_before(step_id), *([step_id] if solved else [])]
+            self._restore_score()
+            done = [*steps_before(step.id), *([step.id] if solved else [])]
+            self._merge_progress(done)
+        return StepResult(
+            step.id,
+            report,
+            left_alone=sorted_plan.left_alone,
+            past=target < current,
+            in_place=self._in_place(self.stack(step.id, solved=solved), plan),
+        )
+
+    def reset_plan(self, step_id: str, *, solved: bool = False) -> ResetPlan:
+        """What :meth:`reset` would do, and what of the learner's work it would remove."""
+        plan = self.plan(step_id, solved=solved)
+        removes = tuple(dict.fromkeys(c.description for c in changes_to_existing(plan)))
+        return ResetPlan(get_step(step_id).id, plan, removes)
+
+    def reset(
+        self, step_id: str, *, solved: bool = False, confirm: bool = False, dry_run: bool = False
+    ) -> StepResult:
+        """Take the lab back to the start of ``step_id`` (its solution with ``solved``):
+        later steps' resources are removed and changed ones put back.
+
+        When that would remove or replace something that exists (the learner's work), nothing
+        happens unless ``confirm`` is True: the result lists what would go
+        (``needs_confirmation``). The score and its history are kept, even when a reset
+        removes ParameterTable (they come back with it).
+        """
+        preview = self.reset_plan(step_id, solved=solved)
+        if preview.removes and not confirm and not dry_run:
+            return StepResult(preview.step, None, would_remove=preview.removes)
+        if not dry_run:
+            self._archive_score(preview.plan)
+        report = self._run(preview.plan, dry_run)
+        if not dry_run:
+            self._restore_score()
+            done = [*steps_before(preview.step), *([preview.step] if solved else [])]
             self._save_progress(ProgressRecord(tuple(done)))
-        return report
+        return StepResult(preview.step, report, removed=preview.removes)
 
     def teardown(self, *, dry_run: bool = False) -> ExecutionReport:
         """Remove every resource the lab created (found by its names), and nothing else."""
@@ -222,14 +283,104 @@ class Workshop:
             self._save_progress(ProgressRecord())
         return report
 
-    def restore(self, *, dry_run: bool = False) -> ExecutionReport:
+    def restore(self, *, dry_run: bool = False) -> StepResult:
         """Rebuild the lab where the learner was: the start of the step after the last one
-        completed (or the finished lab, if every step is done)."""
+        completed (or the finished lab, if every step is done). What exists is kept."""
         record = self.progress_record()
         current = record.current
         if current is None:
             return self.provision(STEPS[-1].id, solved=True, dry_run=dry_run)
         return self.provision(current, dry_run=dry_run)
+
+    # ----- keeping the learner's work -------------------------------------------------------
+    @staticmethod
+    def _index(step_id: str | None) -> int:
+        """Where a step is in the workshop (the number of steps once all are done)."""
+        return len(STEP_IDS) if step_id is None else STEP_IDS.index(step_id)
+
+    def _stage_stack(self, index: int) -> Stack:
+        """The lab at point ``index``: the start of that step (the finished lab at the end)."""
+        if index >= len(STEPS):
+            return self.stack(None)
+        return self.stack(STEP_IDS[index])
+
+    def _protected(self, current: int, target: Stack) -> set[str]:
+        """Resources the learner built in completed steps that going from where the lab is
+        (``current``) to ``target`` does not need to change."""
+        built: set[str] = set()
+        for step in STEPS[:current]:
+            built |= changed_resources(self.stack(step.id), self.stack(step.id, solved=True))
+        return built - changed_resources(self._stage_stack(current), target)
+
+    @staticmethod
+    def _in_place(stack: Stack, plan: Plan) -> int:
+        touched = {c.resource for c in plan.calls}
+        return sum(1 for label in resource_labels(stack) if label not in touched)
+
+    def _item_exists(self, table: str, key: str, value: str) -> bool:
+        return self.reader().item(table, key, value) is not None
+
+    def _mapping_exists(self, function: str, source_arn: str) -> bool:
+        """Whether ``function`` already has a mapping from the same table or stream."""
+        wanted = _source_name(source_arn)
+        return any(_source_name(m.source_arn) == wanted for m in self.reader().mappings(function))
+
+    # ----- the score survives a reset -------------------------------------------------------
+    @property
+    def score_archive_path(self) -> Path:
+        return self.data_dir / SCORE_ARCHIVE_FILE
+
+    def _archive_score(self, plan: Plan) -> None:
+        """Before a plan deletes ParameterTable, keep its score item in the data dir."""
+        table = self.names.parameter_table
+        deleting = any(
+            c.operation == "delete_table" and c.params.get("TableName") == table for c in plan.calls
+        )
+        if not deleting:
+            return
+        item = self._score_item()
+        if item is None:
+            return
+        document = _load_json(self.score_archive_path)
+        document[self._lab_key()] = item
+        _write_json(self.score_archive_path, document)
+
+    def _score_item(self) -> dict[str, Any] | None:
+        try:
+            found = self.client("dynamodb").get_item(
+                TableName=self.names.parameter_table,
+                Key={"parameter": {"S": Parameter.SCORE.value}},
+                ConsistentRead=True,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise
+        item: dict[str, Any] | None = found.get("Item")
+        return item
+
+    def _restore_score(self) -> None:
+        """Put an archived score back once ParameterTable exists again (and has none)."""
+        document = _load_json(self.score_archive_path)
+        archived = document.get(self._lab_key())
+        if not archived:
+            return
+        table = self.names.parameter_table
+        try:
+            self.client("dynamodb").put_item(
+                TableName=table,
+                Item=archived,
+                ConditionExpression="attribute_not_exists(#p)",
+                ExpressionAttributeNames={"#p": "parameter"},
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return  # no ParameterTable yet: keep the archive
+            if code != "ConditionalCheckFailedException":
+                raise
+        document.pop(self._lab_key(), None)
+        _write_json(self.score_archive_path, document)
 
     # ----- progress through the workshop ----------------------------------------------------
     @property
@@ -240,17 +391,18 @@ class Workshop:
         return f"{self.backend}:{self.region}:{self.settings.prefix}"
 
     def _load_all(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.progress_path.read_text())
-        except (OSError, ValueError):
-            return {}
-        return document if isinstance(document, dict) else {}
+        return _load_json(self.progress_path)
 
     def progress_record(self) -> ProgressRecord:
         """The steps completed on this lab, from ``progress.json``."""
         entry = self._load_all().get(self._lab_key()) or {}
         completed = tuple(s for s in entry.get("completed", []) if s in STEP_IDS)
         return ProgressRecord(completed)
+
+    def _merge_progress(self, steps: list[str]) -> None:
+        """Add ``steps`` to the completed ones (provisioning never forgets progress)."""
+        known = self.progress_record().completed
+        self._save_progress(ProgressRecord(tuple(s for s in STEP_IDS if s in steps or s in known)))
 
     def mark_completed(self, step_id: str) -> ProgressRecord:
         """Record that the learner completed ``step_id`` (and so every step before it)."""
@@ -271,16 +423,13 @@ class Workshop:
             "completed": list(record.completed),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Write atomically: a crash mid-write must not lose the learner's progress.
-        handle, temporary = tempfile.mkstemp(dir=self.data_dir, prefix=".progress-")
-        with os.fdopen(handle, "w") as out:
-            json.dump(document, out, indent=2)
-        os.replace(temporary, self.progress_path)
+        _write_json(self.progress_path, document)
 
     # ----- scoring --------------------------------------------------------------------------
     def scoreboard(self, *, quiet_seconds: float = 5.0, switch_to_lab2: bool = True) -> Scoreboard:
-        """The scoreboard of this lab (see :class:`~labkit.lab.scoreboard.Scoreboard`)."""
+        """The scoreboard of this lab (see :class:`~labkit.lab.scoreboard.Scoreboard`); a score
+        kept aside by a reset comes back first."""
+        self._restore_score()
         return Scoreboard(
             self.client,
             self.settings,
@@ -335,3 +484,80 @@ class Workshop:
             description=f"labkit: DynamoDB Streams and Lambda workshop, {what}.",
             code=code,
         )
+
+
+@dataclass(frozen=True)
+class ResetPlan:
+    """What a reset would do: its plan, and the changes to existing things it makes."""
+
+    step: str
+    plan: Plan
+    removes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What provision, solve, reset or restore did.
+
+    ``report`` is the executor's report (None when a reset waited for confirmation);
+    ``left_alone`` the changes provisioning did not make, to keep the learner's work;
+    ``past`` whether the lab was already past the point asked for; ``in_place`` how many of
+    the step's resources needed nothing; ``removed`` what a reset removed or put back;
+    ``would_remove`` what an unconfirmed reset would have removed.
+    """
+
+    step: str | None
+    report: ExecutionReport | None
+    left_alone: tuple[str, ...] = ()
+    past: bool = False
+    in_place: int = 0
+    removed: tuple[str, ...] = ()
+    would_remove: tuple[str, ...] = ()
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.report is None
+
+    @property
+    def outcomes(self) -> list[Any]:
+        return list(self.report.outcomes) if self.report is not None else []
+
+    @property
+    def plan(self) -> Plan:
+        return self.report.plan if self.report is not None else Plan("nothing done")
+
+    @property
+    def dry_run(self) -> bool:
+        return self.report is not None and self.report.dry_run
+
+    @property
+    def calls_made(self) -> int:
+        return self.report.calls_made if self.report is not None else 0
+
+    @property
+    def changes(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "done")
+
+
+def _source_name(arn: str) -> str:
+    """The table (DynamoDB) or stream (Kinesis) a mapping source ARN names."""
+    if ":table/" in arn:
+        return "table/" + arn.split(":table/", 1)[1].split("/", 1)[0]
+    return arn.rsplit(":", 1)[-1]
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _write_json(path: Path, document: dict[str, Any]) -> None:
+    """Write atomically: a crash mid-write must not lose the learner's progress."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+    with os.fdopen(handle, "w") as out:
+        json.dump(document, out, indent=2)
+    os.replace(temporary, path)

@@ -63,8 +63,10 @@ def solve_command(args: argparse.Namespace) -> int:
 def reset_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
-    print(lab.reset(args.step).text())
-    return 0
+    change = lab.reset(args.step, confirm=args.yes)
+    change.terminal = True
+    print(change.text())
+    return NOT_DONE if change.needs_confirmation else 0
 
 
 def hint_command(args: argparse.Namespace) -> int:
@@ -102,8 +104,15 @@ def add_step_commands(commands: Any, with_data_dir: Callable[[Any], Any]) -> Non
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     solve.set_defaults(run=_safe(solve_command))
 
-    reset = common(commands.add_parser("reset", help="put a step back to its start"))
+    reset = common(
+        commands.add_parser(
+            "reset", help="put a step back to its start (lists what it removes; --yes to do it)"
+        )
+    )
     reset.add_argument("step", help="e.g. lab1.step3")
+    reset.add_argument(
+        "-y", "--yes", action="store_true", help="remove your work of later steps without asking"
+    )
     reset.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     reset.set_defaults(run=_safe(reset_command))
 

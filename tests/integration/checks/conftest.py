@@ -60,7 +60,8 @@ class LabUnderTest:
         return run_check(step, self.ctx)
 
     def provision(self, step: str, *, solved: bool = False) -> None:
-        self.workshop.provision(step, solved=solved)
+        """Put the lab exactly at the start (or solution) of ``step``: a confirmed reset."""
+        self.workshop.reset(step, solved=solved, confirm=True)
 
     def deploy(self, function: FunctionId, source: str) -> None:
         """What ``lab.deploy`` does: package the handler with pipeline.py and update the code."""

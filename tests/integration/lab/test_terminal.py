@@ -39,7 +39,7 @@ def test_status_is_a_table_that_fits_100_columns(
     workshop: Workshop, lab_cloud: RunningCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """After a round, status shows a functions table and a mappings table within 100 columns."""
-    workshop.provision("lab1.step3", solved=True)
+    workshop.reset("lab1.step3", solved=True, confirm=True)
     workshop.scoreboard().play_round(messages=80, seed=5, timeout=120)
     assert main(["status", "--data-dir", str(lab_cloud.data_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
