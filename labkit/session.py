@@ -267,7 +267,9 @@ class Lab:
         client.get_waiter("function_updated_v2").wait(
             FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
         )
-        return Deployed(name, str(answer.get("CodeSha256", package.sha256)))
+        return Deployed(
+            name, str(answer.get("CodeSha256", package.sha256)), _is_starter_text(fid, text)
+        )
 
     # ----- views ----------------------------------------------------------------------------
     def scoreboard(self, *, messages: int = 500) -> ScoreboardView:
@@ -303,6 +305,21 @@ class Lab:
     def __repr__(self) -> str:
         where = self.backend.endpoint or f"AWS {self.backend.region}"
         return f"Lab(backend={self.backend.name!r}, at {where})"
+
+
+def _is_starter_text(function: Any, text: str) -> bool:
+    """True if ``text`` is the function's starter code, unchanged (blank lines aside), for a
+    function the learner is meant to change."""
+    from .lab.packages import HAS_SOLUTION, source
+
+    if function not in HAS_SOLUTION:
+        return False
+    starter = source(function)
+
+    def lines(code: str) -> list[str]:
+        return [line.rstrip() for line in code.splitlines() if line.strip()]
+
+    return lines(text) == lines(starter)
 
 
 def _function_id(function: str) -> Any:

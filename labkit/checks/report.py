@@ -144,8 +144,16 @@ class Report:
             "items": [item.to_dict() for item in self.items],
         }
 
+    def next_step(self) -> str:
+        """What to do when the step is not done: where the hints are."""
+        if self.passed:
+            return ""
+        return f'Stuck? `lab.hint("{self.step}")` gives a nudge, then more, then the answer.'
+
     def __str__(self) -> str:
         lines = [self.headline(), *(f"  {line}" for i in self.items for line in str(i).split("\n"))]
+        if self.next_step():
+            lines.append(self.next_step())
         for attachment in self.attachments:
             lines.append("")
             lines.extend(f"  {line}" for line in str(attachment).split("\n"))

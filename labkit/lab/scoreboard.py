@@ -185,9 +185,7 @@ class Board:
                 if kept
                 else "only the newest rounds are kept"
             )
-            out.append(
-                f"  ({hidden:,} older round{'s' if hidden != 1 else ''} not shown; {where})"
-            )
+            out.append(f"  ({hidden:,} older round{'s' if hidden != 1 else ''} not shown; {where})")
         return out
 
 

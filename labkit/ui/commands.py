@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from labkit.checks.report import for_terminal
+
 if TYPE_CHECKING:
     from labkit.session import Lab
 
@@ -45,10 +47,10 @@ def check_command(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(reports.to_dict(), indent=2))
         else:
-            print(str(reports) if args.verbose else reports.summary())
+            print(for_terminal(str(reports)) if args.verbose else reports.summary())
         return 0 if reports.passed else NOT_DONE
     report = lab.check(args.step)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else str(report))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else for_terminal(str(report)))
     return 0 if report.passed else NOT_DONE
 
 
@@ -56,7 +58,7 @@ def solve_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
     report = lab.solve(args.step)
-    print(str(report))
+    print(for_terminal(str(report)))
     return 0 if report.passed else NOT_DONE
 
 
@@ -71,7 +73,7 @@ def reset_command(args: argparse.Namespace) -> int:
 
 def hint_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
-    print(str(lab.hint(args.step)))
+    print(for_terminal(str(lab.hint(args.step))))
     return 0
 
 

@@ -10,6 +10,24 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from labkit.iam.report import rich_html
+
+__all__ = [
+    "AMBER",
+    "GREEN",
+    "GREY",
+    "RED",
+    "box",
+    "code",
+    "esc",
+    "heading",
+    "mark",
+    "report_html",
+    "rich_html",
+    "table",
+    "text_table",
+]
+
 if TYPE_CHECKING:
     from labkit.checks.report import Report
 
@@ -111,12 +129,17 @@ def report_html(report: Report) -> str:
     colour = GREEN if report.passed else RED
     parts = [heading(report.headline(), colour), '<ul style="list-style:none;margin:0;padding:0">']
     for item in report.items:
-        text = esc(item.label) + (f": {esc(item.detail)}" if item.detail else "")
+        text = esc(item.label) + (f": {rich_html(item.detail)}" if item.detail else "")
         parts.append(f'<li style="margin:2px 0 4px 0">{mark(item.status.mark)}<span>{text}</span>')
         if item.hint:
-            parts.append(f'<div style="margin-left:1.4em;color:{GREY}">→ {esc(item.hint)}</div>')
+            parts.append(
+                f'<div style="margin-left:1.4em;color:{GREY}">→ {rich_html(item.hint)}</div>'
+            )
         parts.append("</li>")
     parts.append("</ul>")
+    if report.next_step():
+        advice = rich_html(report.next_step())
+        parts.append(f'<div style="color:{GREY};font-size:12px">{advice}</div>')
     for attachment in report.attachments:
         render = getattr(attachment, "_repr_html_", None)
         parts.append(render() if callable(render) else f"<pre>{esc(attachment)}</pre>")

@@ -121,9 +121,25 @@ class Deployed(View):
 
     function: str
     code_sha256: str
+    starter_unchanged: bool = False
 
-    def text(self) -> str:
+    def headline(self) -> str:
+        if self.starter_unchanged:
+            return f"Deployed the starter code of {self.function}, unchanged."
         return f"Deployed new code to {self.function} (CodeSha256 {self.code_sha256[:12]}…)."
 
+    def note(self) -> str:
+        if not self.starter_unchanged:
+            return ""
+        return (
+            "It is exactly the code the lab started with, so nothing changes yet: make the "
+            "change its TODO asks for, then deploy again."
+        )
+
+    def text(self) -> str:
+        return "\n".join(line for line in (self.headline(), self.note()) if line)
+
     def html(self) -> str:
-        return box(heading(self.text(), GREEN), GREEN)
+        colour = AMBER if self.starter_unchanged else GREEN
+        note = f'<div style="margin:2px 0">{esc(self.note())}</div>' if self.note() else ""
+        return box(heading(self.headline(), colour) + note, colour)

@@ -190,3 +190,17 @@ def test_reference_policy_in_solutions_passes(lab: LabUnderTest) -> None:
         text = text.replace(f"/{name}", f"/{lab.names.prefix}{name}")
     lab.attach_policy_version(json.loads(text))
     assert lab.check(STEP).passed
+
+
+def test_a_deny_that_blocks_a_needed_action_is_said_first(lab: LabUnderTest) -> None:
+    """A Deny on GetRecords is the first item of the report, named as the reason."""
+    policy = reduce_policy(lab)
+    policy["Statement"].append(
+        {"Sid": "NoStreams", "Effect": "Deny", "Action": "dynamodb:GetRecords", "Resource": "*"}
+    )
+    lab.attach_policy_version(policy)
+    report = lab.check(STEP)
+    first = report.failures[0]
+    assert first.code == "denied"
+    assert "NoStreams" in first.detail and "Deny always wins" in first.hint
+    assert report.items[0] == first
