@@ -83,6 +83,31 @@ class Lab:
             found.extend({"function": function, **entry} for entry in mapping.get("recent", []))
         return sorted(found, key=lambda entry: float(entry.get("time", 0)))
 
+    def retries(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        """Only the batches a mapping sent more than once: every attempt of each retried batch
+        (same function, shard and records), oldest first, numbered by ``retry_count``."""
+        attempts: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for entry in self.invocations(function_name):
+            if entry.get("first_sequence") is None:
+                continue
+            key = (
+                entry["function"],
+                entry.get("shard_id"),
+                entry.get("first_sequence"),
+                entry.get("last_sequence"),
+                entry.get("batch_size"),
+            )
+            attempts.setdefault(key, []).append(entry)
+        return sorted(
+            (
+                entry
+                for group in attempts.values()
+                if any(int(e.get("retry_count") or 0) > 0 for e in group)
+                for entry in group
+            ),
+            key=lambda entry: float(entry.get("time", 0)),
+        )
+
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every invocation and event source mapping has caught up."""
         if self.backend.is_local and self.backend.endpoint:

@@ -85,8 +85,14 @@ class RoundResult:
     def max_error(self) -> Decimal:
         return max((abs(k.error) for k in self.keys), default=Decimal(0))
 
+    @property
+    def drifted(self) -> dict[str, Decimal]:
+        """The keys that are not exact, and by how much each is off (actual - expected)."""
+        return {k.key: k.error for k in self.keys if not k.exact}
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "drifted": {key: str(error) for key, error in self.drifted.items()},
             "round": self.number,
             "seed": self.seed,
             "messages": self.messages,
@@ -328,6 +334,8 @@ class Scoreboard:
         lab2 = board.lab2 if special is None else special
         base = seed if seed is not None else random.SystemRandom().getrandbits(32)
         round_seed = f"{base}/{number}"
+        # Lab 2's failure schedule follows the round (see pipeline.scheduled_failure).
+        self.set_parameter(Parameter.ROUND, number)
         started = self._monotonic()
         if generator == "lambda":
             sent = play_with_lambda(

@@ -67,7 +67,9 @@ class LabUnderTest:
         """What ``lab.deploy`` does: package the handler with pipeline.py and update the code."""
         name = self.names.function(function)
         package = package_with(function, source)
-        self.client("lambda").update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
+        client = self.client("lambda")
+        client.update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
 
     def stream_arn(self, table: str) -> str:
         found = self.client("dynamodb").describe_table(TableName=table)["Table"]
