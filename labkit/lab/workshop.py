@@ -32,8 +32,21 @@ from labkit.deploy import (
     plan_stack,
 )
 from labkit.deploy.cloudformation import template as cloudformation_template
+from labkit.deploy.resources import merge
 
+from .core_part import CORE
+from .course import (
+    PARTS,
+    STEP_IDS,
+    get_step,
+    next_step,
+    part_named,
+    part_of,
+    step_ids,
+    steps_before,
+)
 from .names import LabSettings, Names, Parameter
+from .parts import LabPart
 from .progress import SilentProgress, default_progress
 from .safety import (
     additions_only,
@@ -43,8 +56,6 @@ from .safety import (
     without_protected,
 )
 from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
-from .stack import lab_stack, owned_stack
-from .steps import FINISHED, STEP_IDS, STEPS, Stage, get_step, next_step, steps_before
 
 PROGRESS_FILE = "progress.json"
 #: Where a reset keeps the score while ParameterTable is gone.
@@ -70,23 +81,41 @@ class LabLike(Protocol):
 
 @dataclass(frozen=True)
 class ProgressRecord:
-    """Which steps a learner has completed on one lab."""
+    """Which steps a learner has completed, in every lab, and which lab they work on.
+
+    ``part`` is the key of the lab worked on last (the core lab until another is started);
+    ``started`` lists every lab that was ever provisioned, so ``restore()`` rebuilds those.
+    """
 
     completed: tuple[str, ...] = ()
+    part: str = CORE.key
+    started: tuple[str, ...] = ()
+
+    def _ids(self) -> tuple[str, ...]:
+        return step_ids(part_named(self.part))
 
     @property
     def last_completed(self) -> str | None:
-        done = [s for s in STEP_IDS if s in self.completed]
+        """The last completed step of the lab worked on last."""
+        done = [s for s in self._ids() if s in self.completed]
         return done[-1] if done else None
 
     @property
     def current(self) -> str | None:
-        """The step to work on now (None once every step is done)."""
+        """The step to work on now in the lab worked on last (None once it is all done)."""
         last = self.last_completed
         if last is None:
-            return STEP_IDS[0]
+            return self._ids()[0]
         following = next_step(last)
         return following.id if following else None
+
+    def with_part(self, part: LabPart, completed: tuple[str, ...]) -> ProgressRecord:
+        """This record with ``part``'s completed steps replaced by ``completed``."""
+        own = set(step_ids(part))
+        kept = [s for s in self.completed if s not in own]
+        merged = tuple(s for s in STEP_IDS if s in kept or s in completed)
+        started = tuple(p.key for p in PARTS if p.key in self.started or p is part)
+        return ProgressRecord(merged, part.key, started)
 
 
 class Workshop:
@@ -183,62 +212,65 @@ class Workshop:
 
     # ----- stacks and plans -----------------------------------------------------------------
     def stack(self, step_id: str | None = None, *, solved: bool = False) -> Stack:
-        """The resources at the start of ``step_id`` (or its solution); all of them if None."""
-        return lab_stack(self._stage(step_id, solved), self.settings)
-
-    @staticmethod
-    def _stage(step_id: str | None, solved: bool) -> Stage:
-        if step_id is None:
-            return FINISHED
-        step = get_step(step_id)
-        return step.solution if solved else step.start
+        """The resources at the start of ``step_id`` (or its solution); with None, the
+        finished core lab."""
+        part = CORE if step_id is None else part_of(step_id)
+        return part.stack(self.settings, step_id, solved=solved)
 
     def plan(self, step_id: str, *, solved: bool = False) -> Plan:
-        """The calls that bring the lab to the start (or the solution) of ``step_id``."""
+        """The calls that bring the step's lab to the start (or the solution) of ``step_id``.
+        Only that lab's resources are planned: the other labs are left as they are."""
         step = get_step(step_id)
         where = "solution" if solved else "start"
         return plan_stack(
             self.stack(step_id, solved=solved),
             self.reader(),
-            owned=owned_stack(self.settings),
+            owned=part_of(step_id).owned(self.settings),
             title=f"{step.id} ({where}): {step.title}",
         )
 
+    def owned(self) -> Stack:
+        """Everything any lab may own: what a teardown removes."""
+        return merge(part.owned(self.settings) for part in PARTS)
+
     def plan_teardown(self) -> Plan:
-        """The calls that remove everything the lab owns."""
-        return plan_stack(
-            Stack(), self.reader(), owned=owned_stack(self.settings), title="Remove the lab"
-        )
+        """The calls that remove everything the labs own."""
+        return plan_stack(Stack(), self.reader(), owned=self.owned(), title="Remove the lab")
 
     # ----- the verbs ------------------------------------------------------------------------
     def provision(self, step_id: str, *, solved: bool = False, dry_run: bool = False) -> StepResult:
-        """Bring the lab to the start of ``step_id`` (or to its solution with ``solved``)
-        without taking away anything the learner made.
+        """Bring the step's lab to the start of ``step_id`` (or to its solution with
+        ``solved``) without taking away anything the learner made.
 
         When the lab is already at or past that point, only what is missing is created, and
         nothing that exists is changed or removed. Going forward (catching up), the steps not
         done yet are brought into place, but what the learner built in completed steps is left
         as it is, and nothing is removed. The result says what it left alone. Only
-        :meth:`reset` takes the lab back. Steps before ``step_id`` (and ``step_id`` itself
-        when ``solved``) count as completed from then on.
+        :meth:`reset` takes a lab back. Steps before ``step_id`` (and ``step_id`` itself when
+        ``solved``) count as completed from then on. Other labs are never touched.
         """
         step = get_step(step_id)
-        target = self._index(step.id) + (1 if solved else 0)
-        current = self._index(self.progress_record().current)
+        part = part_of(step.id)
+        ids = step_ids(part)
+        target = ids.index(step.id) + (1 if solved else 0)
+        current = self._position(part)
         plan = self.plan(step.id, solved=solved)
         if target <= current:
             sorted_plan = additions_only(
                 plan, item_exists=self._item_exists, mapping_exists=self._mapping_exists
             )
         else:
+            goal = self.stack(step.id, solved=solved)
             sorted_plan = without_protected(
-                plan, self._protected(current, self.stack(step.id, solved=solved)), removals=solved
+                plan, self._protected(part, current, goal), removals=solved
             )
         report = self._run(sorted_plan.plan, dry_run)
         if not dry_run:
             self._restore_score()
-            done = [*steps_before(step.id), *([step.id] if solved else [])]
-            self._merge_progress(done)
+            known = [s for s in ids if s in self.progress_record().completed]
+            done = {*known, *steps_before(step.id), *((step.id,) if solved else ())}
+            record = self.progress_record().with_part(part, tuple(s for s in ids if s in done))
+            self._save_progress(record)
         return StepResult(
             step.id,
             report,
@@ -256,8 +288,8 @@ class Workshop:
     def reset(
         self, step_id: str, *, solved: bool = False, confirm: bool = False, dry_run: bool = False
     ) -> StepResult:
-        """Take the lab back to the start of ``step_id`` (its solution with ``solved``):
-        later steps' resources are removed and changed ones put back.
+        """Take the step's lab back to the start of ``step_id`` (its solution with
+        ``solved``): later steps' resources are removed and changed ones put back.
 
         When that would remove or replace something that exists (the learner's work), nothing
         happens unless ``confirm`` is True: the result lists what would go
@@ -272,8 +304,8 @@ class Workshop:
         report = self._run(preview.plan, dry_run)
         if not dry_run:
             self._restore_score()
-            done = [*steps_before(preview.step), *([preview.step] if solved else [])]
-            self._save_progress(ProgressRecord(tuple(done)))
+            done = (*steps_before(preview.step), *((preview.step,) if solved else ()))
+            self._save_progress(self.progress_record().with_part(part_of(preview.step), done))
         return StepResult(preview.step, report, removed=preview.removes)
 
     def teardown(self, *, dry_run: bool = False) -> ExecutionReport:
@@ -284,33 +316,55 @@ class Workshop:
         return report
 
     def restore(self, *, dry_run: bool = False) -> StepResult:
-        """Rebuild the lab where the learner was: the start of the step after the last one
-        completed (or the finished lab, if every step is done). What exists is kept."""
+        """Rebuild every lab where the learner was: the start of the step after the last one
+        completed (or the finished lab, if every step is done). The core lab is always
+        rebuilt; another lab only once it was started. What exists is kept."""
         record = self.progress_record()
-        current = record.current
-        if current is None:
-            return self.provision(STEPS[-1].id, solved=True, dry_run=dry_run)
-        return self.provision(current, dry_run=dry_run)
+        results = [
+            self._restore_part(part, record, dry_run)
+            for part in PARTS
+            if part is CORE or part.key in record.started
+        ]
+        # Restoring must not change which lab the learner works on.
+        if not dry_run:
+            latest = self.progress_record()
+            self._save_progress(ProgressRecord(latest.completed, record.part, latest.started))
+        if len(results) == 1:
+            return results[0]
+        reports = [r.report for r in results if r.report is not None]
+        return StepResult(
+            results[0].step,
+            _combined("Restore the labs", reports),
+            left_alone=tuple(line for r in results for line in r.left_alone),
+        )
+
+    def _restore_part(self, part: LabPart, record: ProgressRecord, dry_run: bool) -> StepResult:
+        ids = step_ids(part)
+        done = [s for s in ids if s in record.completed]
+        if not done:
+            return self.provision(ids[0], dry_run=dry_run)
+        following = next_step(done[-1])
+        if following is None:
+            return self.provision(ids[-1], solved=True, dry_run=dry_run)
+        return self.provision(following.id, dry_run=dry_run)
 
     # ----- keeping the learner's work -------------------------------------------------------
-    @staticmethod
-    def _index(step_id: str | None) -> int:
-        """Where a step is in the workshop (the number of steps once all are done)."""
-        return len(STEP_IDS) if step_id is None else STEP_IDS.index(step_id)
+    def _position(self, part: LabPart) -> int:
+        """Where the learner is in ``part``: the number of its steps done up to the last one
+        completed (the number of steps once all are done)."""
+        ids = step_ids(part)
+        done = [i for i, s in enumerate(ids) if s in self.progress_record().completed]
+        return done[-1] + 1 if done else 0
 
-    def _stage_stack(self, index: int) -> Stack:
-        """The lab at point ``index``: the start of that step (the finished lab at the end)."""
-        if index >= len(STEPS):
-            return self.stack(None)
-        return self.stack(STEP_IDS[index])
-
-    def _protected(self, current: int, target: Stack) -> set[str]:
-        """Resources the learner built in completed steps that going from where the lab is
-        (``current``) to ``target`` does not need to change."""
+    def _protected(self, part: LabPart, current: int, goal: Stack) -> set[str]:
+        """Resources the learner built in completed steps of ``part`` that going from where
+        the lab is (``current``) to ``goal`` does not need to change."""
+        ids = step_ids(part)
         built: set[str] = set()
-        for step in STEPS[:current]:
-            built |= changed_resources(self.stack(step.id), self.stack(step.id, solved=True))
-        return built - changed_resources(self._stage_stack(current), target)
+        for step in ids[:current]:
+            built |= changed_resources(self.stack(step), self.stack(step, solved=True))
+        here = self.stack(ids[current]) if current < len(ids) else part.stack(self.settings, None)
+        return built - changed_resources(here, goal)
 
     @staticmethod
     def _in_place(stack: Stack, plan: Plan) -> int:
@@ -397,22 +451,19 @@ class Workshop:
         """The steps completed on this lab, from ``progress.json``."""
         entry = self._load_all().get(self._lab_key()) or {}
         completed = tuple(s for s in entry.get("completed", []) if s in STEP_IDS)
-        return ProgressRecord(completed)
-
-    def _merge_progress(self, steps: list[str]) -> None:
-        """Add ``steps`` to the completed ones (provisioning never forgets progress)."""
-        known = self.progress_record().completed
-        self._save_progress(ProgressRecord(tuple(s for s in STEP_IDS if s in steps or s in known)))
+        keys = {p.key for p in PARTS}
+        part = entry.get("part") if entry.get("part") in keys else CORE.key
+        started = tuple(k for k in entry.get("started", []) if k in keys)
+        return ProgressRecord(completed, str(part), started)
 
     def mark_completed(self, step_id: str) -> ProgressRecord:
-        """Record that the learner completed ``step_id`` (and so every step before it)."""
-        record = ProgressRecord((*steps_before(step_id), get_step(step_id).id))
-        merged = ProgressRecord(
-            tuple(
-                s
-                for s in STEP_IDS
-                if s in record.completed or s in self.progress_record().completed
-            )
+        """Record that the learner completed ``step_id`` (and so every step before it in
+        its lab)."""
+        part = part_of(step_id)
+        record = self.progress_record()
+        done = (*steps_before(step_id), get_step(step_id).id)
+        merged = record.with_part(
+            part, tuple(s for s in STEP_IDS if s in done or s in record.completed)
         )
         self._save_progress(merged)
         return merged
@@ -421,6 +472,8 @@ class Workshop:
         document = self._load_all()
         document[self._lab_key()] = {
             "completed": list(record.completed),
+            "part": record.part,
+            "started": list(record.started),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         _write_json(self.progress_path, document)
@@ -472,18 +525,28 @@ class Workshop:
         solved: bool = False,
         code: Literal["s3", "inline"] = "s3",
     ) -> dict[str, Any]:
-        """The lab as a CloudFormation template (the finished lab unless a step is given)."""
-        stage = self._stage(step_id, solved)
+        """The lab as a CloudFormation template (the finished core lab unless a step is given)."""
         what = (
             "the finished lab"
             if step_id is None
             else f"{step_id} ({'solution' if solved else 'start'})"
         )
         return cloudformation_template(
-            lab_stack(stage, self.settings),
+            self.stack(step_id, solved=solved),
             description=f"labkit: DynamoDB Streams and Lambda workshop, {what}.",
             code=code,
         )
+
+
+def _combined(title: str, reports: list[ExecutionReport]) -> ExecutionReport:
+    """One report of several executed plans, in order."""
+    calls = tuple(call for report in reports for call in report.plan.calls)
+    return ExecutionReport(
+        Plan(title, calls),
+        [outcome for report in reports for outcome in report.outcomes],
+        seconds=sum(report.seconds for report in reports),
+        dry_run=any(report.dry_run for report in reports),
+    )
 
 
 @dataclass(frozen=True)
