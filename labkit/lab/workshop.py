@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -32,6 +32,8 @@ from labkit.deploy import (
     plan_stack,
 )
 from labkit.deploy.cloudformation import template as cloudformation_template
+from labkit.deploy.plan import Call
+from labkit.deploy.planner import ADD_MISSING, CONVERGE, PlanPolicy
 from labkit.deploy.resources import merge
 
 from .core_part import CORE
@@ -49,7 +51,7 @@ from .names import LabSettings, Names, Parameter
 from .parts import LabPart
 from .progress import SilentProgress, default_progress
 from .safety import (
-    additions_only,
+    Sorted,
     changed_resources,
     changes_to_existing,
     resource_labels,
@@ -217,9 +219,10 @@ class Workshop:
         part = CORE if step_id is None else part_of(step_id)
         return part.stack(self.settings, step_id, solved=solved)
 
-    def plan(self, step_id: str, *, solved: bool = False) -> Plan:
+    def plan(self, step_id: str, *, solved: bool = False, policy: PlanPolicy = CONVERGE) -> Plan:
         """The calls that bring the step's lab to the start (or the solution) of ``step_id``.
-        Only that lab's resources are planned: the other labs are left as they are."""
+        Only that lab's resources are planned: the other labs are left as they are.
+        ``policy`` limits what the plan may change (``ADD_MISSING``: only create)."""
         step = get_step(step_id)
         where = "solution" if solved else "start"
         return plan_stack(
@@ -227,6 +230,7 @@ class Workshop:
             self.reader(),
             owned=part_of(step_id).owned(self.settings),
             title=f"{step.id} ({where}): {step.title}",
+            policy=policy,
         )
 
     def owned(self) -> Stack:
@@ -254,15 +258,14 @@ class Workshop:
         ids = step_ids(part)
         target = ids.index(step.id) + (1 if solved else 0)
         current = self._position(part)
-        plan = self.plan(step.id, solved=solved)
+        goal = self.stack(step.id, solved=solved)
         if target <= current:
-            sorted_plan = additions_only(
-                plan, item_exists=self._item_exists, mapping_exists=self._mapping_exists
-            )
+            sorted_plan = Sorted.of(self.plan(step.id, solved=solved, policy=ADD_MISSING))
         else:
-            goal = self.stack(step.id, solved=solved)
             sorted_plan = without_protected(
-                plan, self._protected(part, current, goal), removals=solved
+                self.plan(step.id, solved=solved),
+                self._protected(part, current, goal),
+                removals=solved,
             )
         report = self._run(sorted_plan.plan, dry_run)
         if not dry_run:
@@ -276,7 +279,7 @@ class Workshop:
             report,
             left_alone=sorted_plan.left_alone,
             past=target < current,
-            in_place=self._in_place(self.stack(step.id, solved=solved), plan),
+            in_place=self._in_place(goal, (*sorted_plan.plan.calls, *sorted_plan.withheld)),
         )
 
     def reset_plan(self, step_id: str, *, solved: bool = False) -> ResetPlan:
@@ -367,17 +370,10 @@ class Workshop:
         return built - changed_resources(here, goal)
 
     @staticmethod
-    def _in_place(stack: Stack, plan: Plan) -> int:
-        touched = {c.resource for c in plan.calls}
+    def _in_place(stack: Stack, calls: Iterable[Call]) -> int:
+        """How many of ``stack``'s resources no call touches (already as the lab wants)."""
+        touched = {c.resource for c in calls}
         return sum(1 for label in resource_labels(stack) if label not in touched)
-
-    def _item_exists(self, table: str, key: str, value: str) -> bool:
-        return self.reader().item(table, key, value) is not None
-
-    def _mapping_exists(self, function: str, source_arn: str) -> bool:
-        """Whether ``function`` already has a mapping from the same table or stream."""
-        wanted = _source_name(source_arn)
-        return any(_source_name(m.source_arn) == wanted for m in self.reader().mappings(function))
 
     # ----- the score survives a reset -------------------------------------------------------
     @property
@@ -600,13 +596,6 @@ class StepResult:
     @property
     def changes(self) -> int:
         return sum(1 for o in self.outcomes if o.status == "done")
-
-
-def _source_name(arn: str) -> str:
-    """The table (DynamoDB) or stream (Kinesis) a mapping source ARN names."""
-    if ":table/" in arn:
-        return "table/" + arn.split(":table/", 1)[1].split("/", 1)[0]
-    return arn.rsplit(":", 1)[-1]
 
 
 def _load_json(path: Path) -> dict[str, Any]:
