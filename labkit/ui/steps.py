@@ -77,11 +77,11 @@ class StepChange(View):
         if not left and not getattr(self.report, "past", False):
             return [], [], ""
         prose = []
+        if getattr(self.report, "past", False):
+            prose.append(f"The lab is already past the start of {step}.")
         in_place = int(getattr(self.report, "in_place", 0))
         if in_place:
             prose.append(f"{in_place} of the step's resources were already in place.")
-        if getattr(self.report, "past", False):
-            prose.append(f"The lab is already past the start of {step}.")
         if left:
             prose.append(f'To keep your work it did not do these (lab.reset("{step}") would):')
         return prose, list(left), (f'lab.reset("{step}")' if left else "")
