@@ -70,6 +70,11 @@ def test_every_cell_again_in_any_order_keeps_the_lab_green(
         allow_errors=True,
         resources={"metadata": {"path": str(tmp_path)}},
     ).execute()
+    provisioned = [c for c in notebook.cells if c.source.startswith("lab.provision(")]
+    assert provisioned
+    for cell in provisioned:
+        outputs = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert outputs and "your work is kept" in outputs[0]["data"]["text/plain"], cell.outputs
     core = [step.id for step in CORE.steps]
     reports = lab.check_all()
     failed = [str(reports[step]) for step in core if not reports[step].passed]
