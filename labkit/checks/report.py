@@ -62,7 +62,8 @@ class CheckItem:
         if self.detail:
             line += f": {self.detail}"
         if self.hint:
-            line += f"\n    → {self.hint}"
+            first, *rest = self.hint.split("\n")
+            line += f"\n    → {first}" + "".join(f"\n      {r}".rstrip() for r in rest)
         return line
 
 

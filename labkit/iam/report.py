@@ -177,7 +177,9 @@ class PolicyReport:
             for mark, text, fix in lines:
                 out.append(f"  {mark} {text}")
                 if fix:
-                    out.append(f"      → {fix}")
+                    first, *rest = fix.split("\n")
+                    out.append(f"      → {first}")
+                    out.extend(f"        {r}".rstrip() for r in rest)
         return "\n".join(out)
 
     def _repr_html_(self) -> str:
@@ -354,7 +356,7 @@ def _excess_findings(
     found: list[Finding] = []
     for where, items in by_statement.items():
         messages = list(dict.fromkeys(i.message for i in items))
-        text = f"{where}: " + "; ".join(messages)
+        text = f"{where}: " + "; ".join(m.rstrip(".") for m in messages) + "."
         refs = [r for i in items for r in i.statements]
         statements = _replacement(refs[0], granted, missing) if len(set(refs)) == 1 else []
         if statements:
