@@ -10,16 +10,11 @@ Progress through the workshop is kept in ``<data_dir>/progress.json``, one recor
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
-
-from botocore.exceptions import ClientError
 
 from labkit.deploy import (
     Boto3Executor,
@@ -47,9 +42,10 @@ from .course import (
     step_ids,
     steps_before,
 )
-from .names import LabSettings, Names, Parameter
+from .names import LabSettings, Names
 from .parts import LabPart
 from .progress import SilentProgress, default_progress
+from .results import SCORE_ARCHIVE_FILE, ResetPlan, ScoreArchive, StepResult, load_json, write_json
 from .safety import (
     Sorted,
     changed_resources,
@@ -60,8 +56,6 @@ from .safety import (
 from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
 
 PROGRESS_FILE = "progress.json"
-#: Where a reset keeps the score while ParameterTable is gone.
-SCORE_ARCHIVE_FILE = "score-archive.json"
 #: How long AWS may take to make new roles and policies usable (retried with backoff).
 AWS_PROPAGATION_TIMEOUT = 120.0
 
@@ -376,61 +370,19 @@ class Workshop:
         return sum(1 for label in resource_labels(stack) if label not in touched)
 
     # ----- the score survives a reset -------------------------------------------------------
-    @property
-    def score_archive_path(self) -> Path:
-        return self.data_dir / SCORE_ARCHIVE_FILE
+    def _score_archive(self) -> ScoreArchive:
+        return ScoreArchive(
+            self.client,
+            self.names.parameter_table,
+            self.data_dir / SCORE_ARCHIVE_FILE,
+            self._lab_key(),
+        )
 
     def _archive_score(self, plan: Plan) -> None:
-        """Before a plan deletes ParameterTable, keep its score item in the data dir."""
-        table = self.names.parameter_table
-        deleting = any(
-            c.operation == "delete_table" and c.params.get("TableName") == table for c in plan.calls
-        )
-        if not deleting:
-            return
-        item = self._score_item()
-        if item is None:
-            return
-        document = _load_json(self.score_archive_path)
-        document[self._lab_key()] = item
-        _write_json(self.score_archive_path, document)
-
-    def _score_item(self) -> dict[str, Any] | None:
-        try:
-            found = self.client("dynamodb").get_item(
-                TableName=self.names.parameter_table,
-                Key={"parameter": {"S": Parameter.SCORE.value}},
-                ConsistentRead=True,
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-                return None
-            raise
-        item: dict[str, Any] | None = found.get("Item")
-        return item
+        self._score_archive().keep_if_deleted(plan)
 
     def _restore_score(self) -> None:
-        """Put an archived score back once ParameterTable exists again (and has none)."""
-        document = _load_json(self.score_archive_path)
-        archived = document.get(self._lab_key())
-        if not archived:
-            return
-        table = self.names.parameter_table
-        try:
-            self.client("dynamodb").put_item(
-                TableName=table,
-                Item=archived,
-                ConditionExpression="attribute_not_exists(#p)",
-                ExpressionAttributeNames={"#p": "parameter"},
-            )
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if code == "ResourceNotFoundException":
-                return  # no ParameterTable yet: keep the archive
-            if code != "ConditionalCheckFailedException":
-                raise
-        document.pop(self._lab_key(), None)
-        _write_json(self.score_archive_path, document)
+        self._score_archive().restore()
 
     # ----- progress through the workshop ----------------------------------------------------
     @property
@@ -441,7 +393,7 @@ class Workshop:
         return f"{self.backend}:{self.region}:{self.settings.prefix}"
 
     def _load_all(self) -> dict[str, Any]:
-        return _load_json(self.progress_path)
+        return load_json(self.progress_path)
 
     def progress_record(self) -> ProgressRecord:
         """The steps completed on this lab, from ``progress.json``."""
@@ -472,7 +424,7 @@ class Workshop:
             "started": list(record.started),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        _write_json(self.progress_path, document)
+        write_json(self.progress_path, document)
 
     # ----- scoring --------------------------------------------------------------------------
     def scoreboard(self, *, quiet_seconds: float = 5.0, switch_to_lab2: bool = True) -> Scoreboard:
@@ -543,73 +495,3 @@ def _combined(title: str, reports: list[ExecutionReport]) -> ExecutionReport:
         seconds=sum(report.seconds for report in reports),
         dry_run=any(report.dry_run for report in reports),
     )
-
-
-@dataclass(frozen=True)
-class ResetPlan:
-    """What a reset would do: its plan, and the changes to existing things it makes."""
-
-    step: str
-    plan: Plan
-    removes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """What provision, solve, reset or restore did.
-
-    ``report`` is the executor's report (None when a reset waited for confirmation);
-    ``left_alone`` the changes provisioning did not make, to keep the learner's work;
-    ``past`` whether the lab was already past the point asked for; ``in_place`` how many of
-    the step's resources needed nothing; ``removed`` what a reset removed or put back;
-    ``would_remove`` what an unconfirmed reset would have removed.
-    """
-
-    step: str | None
-    report: ExecutionReport | None
-    left_alone: tuple[str, ...] = ()
-    past: bool = False
-    in_place: int = 0
-    removed: tuple[str, ...] = ()
-    would_remove: tuple[str, ...] = ()
-
-    @property
-    def needs_confirmation(self) -> bool:
-        return self.report is None
-
-    @property
-    def outcomes(self) -> list[Any]:
-        return list(self.report.outcomes) if self.report is not None else []
-
-    @property
-    def plan(self) -> Plan:
-        return self.report.plan if self.report is not None else Plan("nothing done")
-
-    @property
-    def dry_run(self) -> bool:
-        return self.report is not None and self.report.dry_run
-
-    @property
-    def calls_made(self) -> int:
-        return self.report.calls_made if self.report is not None else 0
-
-    @property
-    def changes(self) -> int:
-        return sum(1 for o in self.outcomes if o.status == "done")
-
-
-def _load_json(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
-def _write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write atomically: a crash mid-write must not lose the learner's progress."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
-    with os.fdopen(handle, "w") as out:
-        json.dump(document, out, indent=2)
-    os.replace(temporary, path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from labkit.deploy import ExecutionReport, Plan
-from labkit.lab.workshop import StepResult
+from labkit.lab.results import StepResult
 from labkit.ui.steps import Deployed, StepChange
 
 WOULD = ("Delete table StateTable and its items", "Remove the mapping ReduceTable -> Reduce")
