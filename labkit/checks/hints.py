@@ -108,7 +108,9 @@ _CORE_HINTS: dict[str, tuple[str, str, str]] = {
         "time on AggregateTable). `create_event_source_mapping` connects the stream: it needs "
         'the stream\'s ARN (`describe_table(...)["Table"]["LatestStreamArn"]`), '
         "`BatchSize=1000` and a `StartingPosition`. If AWS answers 'Cannot access stream', the "
-        "role cannot read the stream yet: see lab1.step2.",
+        "role cannot read the stream yet: see lab1.step2. (That message also names "
+        "`ListStreams`: it lists a table's streams and is not needed to read one, so the "
+        'lab\'s policy leaves it out; adding it on `"*"` does no harm.)',
         "    lambda_client.put_function_concurrency(\n"
         "        FunctionName=REDUCE_LAMBDA, ReservedConcurrentExecutions=1)\n"
         "    stream_arn = dynamodb.describe_table(TableName=REDUCE_TABLE)[\n"

@@ -468,7 +468,8 @@ def _policy_state(ctx: CheckContext, stream_arn: str) -> str:
     if readable:
         return "ReduceLambdaPolicy lets the role read the stream now. "
     return (
-        "AWS refuses a mapping whose role cannot read the stream ('Cannot access stream'), and "
+        "AWS refuses a mapping whose role cannot read the stream ('Cannot access stream'; the "
+        "ListStreams it also names is not needed to read a stream), and "
         "ReduceLambdaPolicy does not allow that yet: finish lab1.step2 first "
         '(`lab.check("lab1.step2")`). '
     )
