@@ -102,7 +102,7 @@ def speed_and_memory(settings: LabSettings, messages: int, rounds: int) -> dict[
     ):
         workshop = cloud.workshop(settings=settings)
         started = time.monotonic()
-        workshop.provision("lab1.step3", solved=True)
+        workshop.reset("lab1.step3", solved=True, confirm=True)
         provision_s = time.monotonic() - started
         scores = workshop.scoreboard(switch_to_lab2=False)
         idle_rss = tree_rss_mb(cloud.pid)
@@ -150,7 +150,7 @@ def exactness_under_faults(settings: LabSettings, messages: int, seed: int) -> d
         local_cloud(Path(directory) / "cloud") as cloud,
     ):
         workshop = cloud.workshop(settings=settings)
-        workshop.provision("lab2.step2", solved=True)
+        workshop.reset("lab2.step2", solved=True, confirm=True)
         scores = workshop.scoreboard()
         result = scores.play_round(messages=messages, seed=seed, timeout=7200)
         status = cloud.status()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,10 @@ def _down(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``labkit status`` fits this many columns (wider cells are shortened with …).
+STATUS_WIDTH = 100
+
+
 def _status(args: argparse.Namespace) -> int:
     document = control.status(_data_dir(args))
     if args.json:
@@ -72,29 +77,104 @@ def _status(args: argparse.Namespace) -> int:
     if document is None:
         print(f"The local cloud is not running (data dir {_data_dir(args)}). Start it: labkit up")
         return 3
-    print(f"running   pid {document['pid']}, up {document['uptime_seconds']} s")
-    print(f"endpoint: {document['endpoint']}")
-    print(f"data dir  {document['data_dir']}")
-    functions = document.get("functions") or {}
-    for name, figures in sorted(functions.items()):
-        summary = ", ".join(f"{key} {value}" for key, value in figures.items())
-        print(f"function  {name}: {summary}")
-    for mapping in (document.get("event_source_mappings") or {}).values():
-        print(_mapping_line(mapping))
+    print("\n".join(status_lines(document, verbose=args.verbose)))
     return 0
 
 
-def _mapping_line(mapping: dict[str, Any]) -> str:
-    function = str(mapping.get("function_arn", "")).rsplit(":", 1)[-1]
-    source = str(mapping.get("event_source_arn", "")).split(":", 5)[-1]
-    parts = [
-        str(mapping.get("state")),
-        f"iterator age {float(mapping.get('iterator_age_ms') or 0):.0f} ms",
-        f"last result {mapping.get('last_processing_result')}",
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    if whole < 120:
+        return f"{whole} s"
+    if whole < 7200:
+        return f"{whole // 60} min"
+    return f"{whole // 3600} h {whole % 3600 // 60} min"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _source_name(arn: str) -> str:
+    """``…:table/StateTable/stream/2024…`` -> ``StateTable stream``; Kinesis: the stream name."""
+    if ":table/" in arn:
+        return arn.split(":table/", 1)[1].split("/stream/", 1)[0] + " stream"
+    return arn.rsplit("/", 1)[-1] if "/" in arn else arn
+
+
+def status_lines(document: dict[str, Any], *, verbose: bool = False) -> list[str]:
+    """``labkit status`` as lines of at most :data:`STATUS_WIDTH` characters: a headline, a
+    table of functions and a table of mappings; ``verbose`` adds every counter."""
+    from .ui.html import text_table
+
+    out = [
+        f"The local cloud is running: pid {document['pid']}, up "
+        f"{_duration(float(document.get('uptime_seconds') or 0))}.",
+        f"endpoint  {document['endpoint']}",
+        f"data dir  {document['data_dir']}",
     ]
-    counters = mapping.get("counters") or {}
-    parts.extend(f"{key} {value}" for key, value in sorted(counters.items()))
-    return f"mapping   {source} -> {function}: " + ", ".join(parts)
+    functions = document.get("functions") or {}
+    rows: list[tuple[str, ...]] = []
+    if functions:
+        for name, f in sorted(functions.items()):
+            last = f.get("last_duration_ms")
+            rows.append(
+                (
+                    _fit(name, 30),
+                    f"{int(f.get('invocations') or 0):,}",
+                    f"{int(f.get('errors') or 0):,}",
+                    f"{int(f.get('throttles') or 0):,}",
+                    f"{f.get('busy_workers', 0)} busy, {f.get('warm_workers', 0)} warm",
+                    "" if last is None else f"{float(last):,.0f} ms",
+                    _fit(str(f.get("last_error_type") or ""), 20),
+                )
+            )
+        headers: tuple[str, ...] = (
+            "function",
+            "calls",
+            "errors",
+            "throttles",
+            "workers",
+            "last",
+            "last error",
+        )
+        out += ["", *text_table(headers, rows, align=_RIGHT_NUMBERS).split("\n")]
+    mappings = list((document.get("event_source_mappings") or {}).values())
+    if mappings:
+        rows = []
+        for m in mappings:
+            function = str(m.get("function_arn", "")).rsplit(":", 1)[-1]
+            counters = m.get("counters") or {}
+            rows.append(
+                (
+                    _fit(f"{_source_name(str(m.get('event_source_arn', '')))} → {function}", 44),
+                    str(m.get("state", "")),
+                    f"{float(m.get('iterator_age_ms') or 0):,.0f} ms",
+                    f"{int(counters.get('invocations') or 0):,}",
+                    f"{int(counters.get('invocation_errors') or 0):,}",
+                    _fit(str(m.get("last_processing_result") or ""), 14),
+                )
+            )
+        headers = ("mapping", "state", "age", "batches", "failed", "last result")
+        out += ["", *text_table(headers, rows, align=_MAPPING_ALIGN).split("\n")]
+    if verbose:
+        for name, figures in sorted(functions.items()):
+            out += ["", f"function {name}"]
+            out += [f"  {key:<20} {value}" for key, value in figures.items()]
+        for m in mappings:
+            source = _source_name(str(m.get("event_source_arn", "")))
+            out += ["", f"mapping {m.get('uuid', '')} ({source})"]
+            for key in ("event_source_arn", "function_arn", "last_processing_result"):
+                out.append(f"  {key:<20} {m.get(key, '')}")
+            out += [
+                f"  {key:<20} {value:,}" for key, value in sorted((m.get("counters") or {}).items())
+            ]
+    else:
+        out += ["", "Every counter: labkit status -v (or --json)."]
+    return [_fit(line, STATUS_WIDTH) for line in out]
+
+
+_RIGHT_NUMBERS = ("left", "right", "right", "right", "left", "right", "left")
+_MAPPING_ALIGN = ("left", "left", "right", "right", "right", "left")
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -223,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         commands.add_parser("status", help="is the local cloud running, and how is it doing")
     )
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("-v", "--verbose", action="store_true", help="every counter as well")
     status.set_defaults(run=_status)
     _add_lab_commands(commands, with_data_dir)
     from .ui.commands import add_step_commands
@@ -231,10 +312,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command whose reader went away (``labkit status | head``): 128 + SIGPIPE.
+BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of our output stopped (``| head``): stop quietly. Point stdout at
+        # /dev/null so that the interpreter's own flush at exit does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return BROKEN_PIPE
     except control.CloudError as error:
         print(f"labkit: {error}", file=sys.stderr)
         return 1

@@ -77,6 +77,31 @@ class Lab:
             found.extend({"function": function, **entry} for entry in mapping.get("recent", []))
         return sorted(found, key=lambda entry: float(entry.get("time", 0)))
 
+    def retries(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        """Only the batches a mapping sent more than once: every attempt of each retried batch
+        (same function, shard and records), oldest first, numbered by ``retry_count``."""
+        attempts: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for entry in self.invocations(function_name):
+            if entry.get("first_sequence") is None:
+                continue
+            key = (
+                entry["function"],
+                entry.get("shard_id"),
+                entry.get("first_sequence"),
+                entry.get("last_sequence"),
+                entry.get("batch_size"),
+            )
+            attempts.setdefault(key, []).append(entry)
+        return sorted(
+            (
+                entry
+                for group in attempts.values()
+                if any(int(e.get("retry_count") or 0) > 0 for e in group)
+                for entry in group
+            ),
+            key=lambda entry: float(entry.get("time", 0)),
+        )
+
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Return once every invocation and event source mapping has caught up."""
         if self.backend.is_local and self.backend.endpoint:
@@ -87,6 +112,7 @@ class Lab:
     def workshop(self) -> Workshop:
         """The lab's resources on this backend (provision, teardown, restore, scoring)."""
         from .lab.workshop import Workshop
+        from .ui.progress_bar import notebook_progress
 
         local = self.backend.is_local
         return Workshop(
@@ -96,6 +122,7 @@ class Lab:
             endpoint_url=self.endpoint,
             wait_idle=self.wait_idle if local else None,
             prefix=self._prefix,
+            progress=notebook_progress(),
         )
 
     @property
@@ -131,13 +158,14 @@ class Lab:
         return part_named(self.workshop.progress_record().part).steps[-1].id
 
     def provision(self, step: str, *, solved: bool = False) -> StepChange:
-        """Bring the lab to the start of ``step`` (safe to run again: what is already right is
-        left alone). With ``solved``, to the end of the step instead."""
+        """Bring the lab to the start of ``step`` (with ``solved``, to its end). Safe to run
+        again at any time: it only adds what is missing and never takes away what you made
+        (the result says what it left alone). ``lab.reset(step)`` takes the lab back."""
         from .ui.steps import StepChange
 
         with self._round_lock():
-            report = self.workshop.provision(step, solved=solved)
-        return StepChange("solved" if solved else "ready", step, report)
+            result = self.workshop.provision(step, solved=solved)
+        return StepChange("solved" if solved else "ready", result.step, result)
 
     def teardown(self) -> StepChange:
         """Remove everything the lab created (and only that)."""
@@ -191,12 +219,18 @@ class Lab:
         self.provision(step, solved=True)
         return self.check(step)
 
-    def reset(self, step: str) -> StepChange:
-        """Put ``step`` back to its start (later steps' resources are removed); its hints start
-        again from the first tier."""
-        change = self.provision(step)
-        self._store().reset_hints(step)
-        return change
+    def reset(self, step: str, *, confirm: bool = False) -> StepChange:
+        """Take the lab back to the start of ``step``: later steps' resources are removed and
+        changed ones put back; its hints start again from the first tier. When that would
+        remove your work, nothing happens until you call it again with ``confirm=True`` (the
+        result lists what would go). The score history is always kept."""
+        from .ui.steps import StepChange
+
+        with self._round_lock():
+            result = self.workshop.reset(step, confirm=confirm)
+        if not result.needs_confirmation:
+            self._store().reset_hints(result.step)
+        return StepChange("reset", result.step, result)
 
     def hint(self, step: str | None = None) -> Hint:
         """The next hint for ``step`` (the current one if not given): first a nudge, then more,
@@ -254,13 +288,20 @@ class Lab:
         compile(text, "lambda_function.py", "exec")  # a syntax error shows here, with its line
         part, canonical = find_function(function)
         name = part.function_name(self.settings, canonical)
+        unchanged = _is_starter_text(part, canonical, text)
+        if unchanged:  # exactly the starter package, so the check recognises it too
+            text = part.source(canonical, "starter")
         package = part.package_with(canonical, text)
         client = self.workshop.client("lambda")
         answer = client.update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
         client.get_waiter("function_updated_v2").wait(
             FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
         )
-        return Deployed(name, str(answer.get("CodeSha256", package.sha256)))
+        return Deployed(
+            name,
+            str(answer.get("CodeSha256", package.sha256)),
+            unchanged,
+        )
 
     # ----- views ----------------------------------------------------------------------------
     def scoreboard(self, *, messages: int = 500) -> ScoreboardView:
@@ -298,6 +339,21 @@ class Lab:
     def __repr__(self) -> str:
         where = self.backend.endpoint or f"AWS {self.backend.region}"
         return f"Lab(backend={self.backend.name!r}, at {where})"
+
+
+def _is_starter_text(part: Any, function: str, text: str) -> bool:
+    """True if ``text`` is the starter code of a function the learner is meant to change (one
+    with a solution), unchanged apart from blank lines and trailing spaces."""
+    try:
+        starter = part.source(function, "starter")
+        part.source(function, "solution")
+    except (ValueError, OSError):
+        return False
+
+    def lines(code: str) -> list[str]:
+        return [line.rstrip() for line in code.splitlines() if line.strip()]
+
+    return bool(lines(text) == lines(starter))
 
 
 def _function_id(function: str) -> Any:

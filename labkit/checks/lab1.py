@@ -147,15 +147,8 @@ def _missing_table_item(ctx: CheckContext, table: TableId, existing: list[str]) 
         return MISTAKES["table-name-typo"].item(
             label, f"there is no {name}, but there is {close}", table=name, found=close
         )
-    wanted = STREAMS.get(table)
-    stream = (
-        f", StreamSpecification={{'StreamEnabled': True, 'StreamViewType': '{wanted.value}'}}"
-        if wanted
-        else ""
-    )
-    return MISTAKES["table-missing"].item(
-        label, "not created yet", table=name, key=KEYS[table], stream=stream
-    )
+    stream = ", capacity mode and stream" if STREAMS.get(table) else " and capacity mode"
+    return MISTAKES["table-missing"].item(label, "not created yet", table=name, stream=stream)
 
 
 def _list_tables(ctx: CheckContext) -> list[str]:
@@ -286,6 +279,8 @@ def _classify(missing: MissingItem) -> str:
         return "old-stream-label"
     if "not an AWS action" in message:
         return "action-typo"
+    if missing.near is not None:
+        return "arn-mismatch"
     return "permission-missing"
 
 
@@ -294,29 +289,27 @@ def _short_action(action: str) -> str:
 
 
 def _missing_items(ctx: CheckContext, report: PolicyReport) -> list[CheckItem]:
-    """One item per distinct explanation (three stream actions with one cause are one item)."""
-    groups: dict[tuple[str, str, str], list[MissingItem]] = {}
-    for item in report.missing:
-        # The same cause for several actions reads the same apart from the action's name.
-        key = (
-            item.resource,
-            item.message.replace(item.action, "\0"),
-            item.fix.replace(item.action, "\0"),
-        )
-        groups.setdefault(key, []).append(item)
+    """One item per cause (three stream actions with one cause are one item); a Deny that
+    blocks an action comes first. A permission not granted at all (the step not done yet)
+    says what is missing and where to look, not the statement to paste."""
     out: list[CheckItem] = []
-    for (resource, message, fix), members in groups.items():
-        names = [m.action for m in members]
-        together = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        listed = json.dumps(names[0] if len(names) == 1 else names)
-        message = message.replace("\0", together)
-        fix = fix.replace('"\0"', listed).replace("\0", together)
-        actions = ", ".join(_short_action(a) for a in names)
-        what = _resource_words(ctx, resource)
-        code = _classify(members[0])
+    for finding in report.needed():
+        if finding.mark != "✗":
+            continue
+        first = finding.members[0]
+        actions = ", ".join(_short_action(a) for a in finding.actions)
+        what = _resource_words(ctx, first.resource)
+        code = "denied" if finding.blocked else _classify(first)
+        message = finding.text.split(": ", 1)[-1]
+        message = message[0].upper() + message[1:] if message[:1].islower() else message
         out.append(
             MISTAKES[code].item(
-                f"{actions} allowed on {what}", message[0].upper() + message[1:], fix=fix
+                f"{actions} allowed on {what}",
+                message,
+                fix=finding.fix,
+                step="lab1.step2",
+                actions=" and ".join(f"`{a}`" for a in finding.actions),
+                resource=f"`{finding.resource}`",
             )
         )
     return out
@@ -324,7 +317,7 @@ def _missing_items(ctx: CheckContext, report: PolicyReport) -> list[CheckItem]:
 
 def _resource_words(ctx: CheckContext, resource: str) -> str:
     names = ctx.names
-    if "/stream/" in resource:
+    if "/stream/" in resource or resource.endswith("/stream/*"):
         return f"{resource.split(':table/')[-1].split('/stream/')[0]}'s stream"
     if ":table/" in resource:
         return resource.split(":table/")[-1]
@@ -338,20 +331,16 @@ _DUPLICATED_PROBLEMS = {"placeholder-in-arn", "resource-type-mismatch", "unknown
 
 def _policy_items(ctx: CheckContext, report: PolicyReport) -> list[CheckItem]:
     items = _missing_items(ctx, report)
-    granted: dict[str, list[str]] = {}
-    for grant in report.granted:
-        granted.setdefault(_resource_words(ctx, grant.resource), []).append(
-            _short_action(grant.action)
-        )
-    for what, actions in granted.items():
-        items.append(passed(f"{', '.join(dict.fromkeys(actions))} allowed on {what}"))
-    for excess in report.excess:
-        if excess.fails:
+    for finding in report.needed():
+        if finding.mark == "✓":
+            what = _resource_words(ctx, finding.resource)
+            actions = ", ".join(_short_action(a) for a in finding.actions)
+            items.append(passed(f"{actions} allowed on {what}"))
+    for finding in report.too_broad():
+        if finding.mark == "✗":
             items.append(
                 MISTAKES["too-broad"].item(
-                    "Nothing more than the function needs",
-                    f"{excess.where} {excess.message}",
-                    fix=excess.fix,
+                    "Nothing more than the function needs", finding.text, fix=finding.fix
                 )
             )
     for problem in report.problems:
@@ -479,9 +468,10 @@ def _policy_state(ctx: CheckContext, stream_arn: str) -> str:
     if readable:
         return "ReduceLambdaPolicy lets the role read the stream now. "
     return (
-        "AWS refuses a mapping whose role cannot read the stream ('Cannot access stream'), and "
+        "AWS refuses a mapping whose role cannot read the stream ('Cannot access stream'; the "
+        "ListStreams it also names is not needed to read a stream), and "
         "ReduceLambdaPolicy does not allow that yet: finish lab1.step2 first "
-        "(lab.check('lab1.step2')). "
+        '(`lab.check("lab1.step2")`). '
     )
 
 
@@ -615,7 +605,7 @@ def _behaviour_items(ctx: CheckContext, function: str, mapping: dict[str, Any]) 
         warning(
             label,
             "no trades have gone through yet",
-            "Play a round (lab.scoreboard().play()) and watch AggregateTable fill.",
+            "Play a round (`lab.scoreboard().play()`) and watch AggregateTable fill.",
         )
     ]
 

@@ -192,7 +192,7 @@ def check_state_versions(ctx: CheckContext) -> Report:
     label = f"{function} runs your new code"
     if _is_starter(config, FunctionId.STATE):
         items = [
-            MISTAKES["state-not-deployed"].item(label, "it still runs the code it started with"),
+            MISTAKES["state-not-deployed"].item(label, "it runs the starter code, unchanged"),
             skipped("Behaviour with duplicates and old versions", "not tried on the old code"),
         ]
         return Report(step, title, tuple(items))
@@ -436,7 +436,7 @@ def check_reduce_idempotent(ctx: CheckContext) -> Report:
     label = f"{function} runs your new code"
     if _is_starter(config, FunctionId.REDUCE):
         items = [
-            MISTAKES["reduce-not-deployed"].item(label, "it still runs the code it started with"),
+            MISTAKES["reduce-not-deployed"].item(label, "it runs the starter code, unchanged"),
             skipped("Behaviour when a batch is retried", "not tried on the old code"),
         ]
         return Report(step, title, tuple(items))

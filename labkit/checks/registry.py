@@ -41,7 +41,7 @@ def run_check(step: str, ctx: CheckContext) -> Report:
             "The check could run",
             Status.FAIL,
             f"{type(error).__name__}: {message}"[:400],
-            "Is the lab running? lab.status() (or labkit status) tells; lab.restore() rebuilds "
+            "Is the lab running? `lab.status()` tells; `lab.restore()` rebuilds "
             "the lab where you were. If this persists, tell your instructor.",
             "check-error",
         )

@@ -8,6 +8,7 @@ plain data for ``labkit check --json`` (:meth:`Report.to_dict`).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,7 +62,8 @@ class CheckItem:
         if self.detail:
             line += f": {self.detail}"
         if self.hint:
-            line += f"\n    → {self.hint}"
+            first, *rest = self.hint.split("\n")
+            line += f"\n    → {first}" + "".join(f"\n      {r}".rstrip() for r in rest)
         return line
 
 
@@ -143,8 +145,16 @@ class Report:
             "items": [item.to_dict() for item in self.items],
         }
 
+    def next_step(self) -> str:
+        """What to do when the step is not done: where the hints are."""
+        if self.passed:
+            return ""
+        return f'Stuck? `lab.hint("{self.step}")` gives a nudge, then more, then the answer.'
+
     def __str__(self) -> str:
         lines = [self.headline(), *(f"  {line}" for i in self.items for line in str(i).split("\n"))]
+        if self.next_step():
+            lines.append(self.next_step())
         for attachment in self.attachments:
             lines.append("")
             lines.extend(f"  {line}" for line in str(attachment).split("\n"))
@@ -201,3 +211,20 @@ class AllReports:
 
     def _repr_html_(self) -> str:
         return "".join(r._repr_html_() for r in self.reports)
+
+
+_NOTEBOOK_CALL = re.compile(
+    r"""lab\.(hint|check|solve|reset)\(\s*["'](lab\d+\.step\d+)["']\s*(,\s*confirm=True\s*)?\)"""
+)
+
+
+def for_terminal(text: str) -> str:
+    """Learner text as a terminal shows it: ``lab.hint("lab1.step2")`` becomes
+    ``labkit hint lab1.step2`` (and ``lab.reset(…, confirm=True)`` ``labkit reset … --yes``);
+    ``lab.status()`` becomes ``labkit status``."""
+
+    def command(found: re.Match[str]) -> str:
+        verb, step, confirm = found.group(1), found.group(2), found.group(3)
+        return f"labkit {verb} {step}" + (" --yes" if confirm else "")
+
+    return _NOTEBOOK_CALL.sub(command, text).replace("lab.status()", "labkit status")

@@ -198,22 +198,35 @@ def _stmt_covers_resource(stmt: Statement, resource: str) -> bool:
     return False
 
 
+def _placeholder_value(name: str, wanted: list[str] | None) -> str:
+    """What to write for a placeholder: the request's own region or account when known."""
+    key = name.lower().replace("-", "")
+    if wanted is not None and key == "region" and wanted[3]:
+        return f"`{wanted[3]}` (or `*`)"
+    if wanted is not None and key in ("account", "accountid") and wanted[4]:
+        return f"`{wanted[4]}` (or `*`)"
+    return placeholder_advice(name)
+
+
 def _diagnose(pattern: str, req: Requirement, info: catalogue.ActionInfo | None) -> tuple[str, str]:
-    """Why the Resource entry ``pattern`` misses ``req.resource``, and what to write instead."""
-    target = _suggested(info, req.resource)
+    """Why the Resource entry ``pattern`` misses ``req.resource``, and what to write instead
+    (every ARN suggested matches ``req.resource`` and is no broader than the step needs)."""
+    target = f"`{_suggested(info, req.resource)}`"
     if info is not None and not info.has_resource_level:
-        target = f'{target} (or "*", since {info.full_name} cannot be narrowed)'
+        target = f'{target} (or `"*"`, since {info.full_name} cannot be narrowed)'
     placeholders = list(dict.fromkeys(find_placeholders(pattern)))
+    parts = split_arn(pattern)
+    wanted = split_arn(req.resource)
     if placeholders:
-        advice = "; ".join(f"{p} → {placeholder_advice(placeholder_name(p))}" for p in placeholders)
+        advice = "; ".join(
+            f"{p} → {_placeholder_value(placeholder_name(p), wanted)}" for p in placeholders
+        )
         return (
             f"the Resource {pattern} still contains the placeholder "
             f"{', '.join(placeholders)}, so it matches no real ARN.",
-            f"Replace each placeholder, {brackets_word(placeholders)} included ({advice}), e.g. "
+            f"Replace each placeholder, {brackets_word(placeholders)} included ({advice}): "
             f"{target}.",
         )
-    parts = split_arn(pattern)
-    wanted = split_arn(req.resource)
     if not pattern.startswith("arn:") or wanted is None:
         return (f"the Resource {pattern} is not an ARN.", f"Use {target}.")
     try:
@@ -230,7 +243,10 @@ def _diagnose(pattern: str, req: Requirement, info: catalogue.ActionInfo | None)
         given = f"a {kinds[0]} ARN" if len(kinds) == 1 else "an ARN of another kind"
         if info is not None and info.has_resource_level:
             needed = " or ".join(f"a {t}" for t in info.resource_types[:2])
-            fix_arn = suggest_arn(info, (pattern,)) or target
+            suggested = suggest_arn(info, (pattern,))
+            fix_arn = (
+                f"`{suggested}`" if suggested and arn_matcher(suggested)(req.resource) else target
+            )
         else:
             needed = f"a {tmpl.type_name}" if tmpl is not None else "another kind of"
             fix_arn = target
@@ -244,9 +260,9 @@ def _diagnose(pattern: str, req: Requirement, info: catalogue.ActionInfo | None)
             if arn_matcher(parts[index])(wanted[index]):
                 continue
             if index == 3:
-                fix = f"Change the region to {wanted[3]}, or use * for any region."
+                fix = f"Change the region to {wanted[3]} (or use * for any region): {target}."
             elif index == 4:
-                fix = f"Change the account ID to {wanted[4]}, or use *."
+                fix = f"Change the account ID to {wanted[4]} (or use *): {target}."
             else:
                 fix = f"Use {target}."
             return (
@@ -283,21 +299,29 @@ def _missing(
     context: Mapping[str, object] | None,
 ) -> MissingItem | GrantedItem:
     result = policy_set.evaluate(req.action, req.resource, context)
-    if result.decision is Decision.ALLOW:
-        return GrantedItem(req.action, req.resource, result.decided_by)
     info = catalogue.lookup_action(req.action)
     target = _suggested(info, req.resource)
+    if result.decision is Decision.ALLOW:
+        return GrantedItem(req.action, req.resource, result.decided_by, target)
     short = _display(req.resource)
 
-    def item(message: str, fix: str, blocked: StatementRef | None = None) -> MissingItem:
-        return MissingItem(req.action, req.resource, message, fix, blocked)
+    def item(
+        message: str,
+        fix: str,
+        blocked: StatementRef | None = None,
+        near: tuple[Policy, Statement] | None = None,
+    ) -> MissingItem:
+        ref = None
+        if near is not None:
+            ref = StatementRef(near[0].name, near[1].index, near[1].sid, "Allow")
+        return MissingItem(req.action, req.resource, message, fix, blocked, target, ref)
 
     if result.decision is Decision.EXPLICIT_DENY:
         return item(
             f"the Deny statement {result.decided_by} blocks it, and a Deny always wins over "
             "any Allow.",
-            f"Remove {req.action} from that Deny statement, or narrow its Resource so that it "
-            f"no longer covers {short}.",
+            f"Remove `{req.action}` from that Deny statement, or narrow its Resource so that "
+            f"it no longer covers `{short}`.",
             result.decided_by,
         )
 
@@ -312,7 +336,8 @@ def _missing(
                 return item(
                     f'{policy.name} {stmt.label} lists "{entry}", which is not an AWS action, '
                     f"so nothing grants {req.action}.",
-                    f'Change "{entry}" to "{req.action}".',
+                    f'Change `"{entry}"` to `"{req.action}"`.',
+                    near=(policy, stmt),
                 )
     # 2. The action is allowed, but on other resources (or only under a condition).
     near: list[tuple[float, Policy, Statement, str]] = []
@@ -324,28 +349,33 @@ def _missing(
                 f"{policy.name} {stmt.label} would allow it, but its Condition does not hold "
                 "for this request.",
                 "Check the Condition block of that statement, or remove it.",
+                near=(policy, stmt),
             )
         near.extend((_closeness(p, req.resource), policy, stmt, p) for p in stmt.resources or ())
     if near:
         _, policy, stmt, pattern = max(near, key=lambda n: n[0])
         message, fix = _diagnose(pattern, req, info)
-        return item(f"in {policy.name} {stmt.label}, {message}", fix)
+        return item(f"in {policy.name} {stmt.label}, {message}", fix, near=(policy, stmt))
     # 3. The resource is covered, but by statements that allow other actions.
     for policy, stmt in allows:
         if not _stmt_covers_resource(stmt, req.resource):
             continue
         listed = list(stmt.actions or ())
         close = did_you_mean(req.action, listed, cutoff=0.75)
-        hint = f" (replace {close} if the function does not call it)" if close else ""
+        fix = (
+            f"In that statement's Action list, replace `{close}` with `{req.action}`."
+            if close
+            else f"Add `{req.action}` to that statement's Action list."
+        )
         return item(
             f"{policy.name} {stmt.label} covers {short} but allows only {_join(listed)}, not "
             f"{req.action}.",
-            f"Add {req.action} to that statement's Action list{hint}.",
+            fix,
+            near=(policy, stmt),
         )
     return item(
         f"no statement allows {req.action} on {short}.",
-        f'Add a statement with "Effect": "Allow", "Action": "{req.action}" and '
-        f'"Resource": "{target}".',
+        f"Add a statement that allows `{req.action}` on `{target}`.",
     )
 
 

@@ -50,6 +50,7 @@ class Parameter(StrEnum):
     FAILURE_REDUCE = "FAILURE_REDUCE_LAMBDA_PCT"
     SPECIAL_TRADES = "SPECIAL_TRADES"
     FAILURE_SEED = "FAILURE_SEED"
+    ROUND = "ROUND"  # the round being played (the failure schedule follows it)
     SCORE = "SCORE"
 
 

@@ -1,8 +1,9 @@
-"""Progress bars for provisioning: a widget in a notebook, a line in a terminal.
+"""Progress bars for provisioning: a widget in a notebook, a bar in a terminal, lines elsewhere.
 
 The executor reports from the thread that runs the plan (never a background thread); these
-reporters draw with ``tqdm.auto``, which picks an ipywidgets bar in Jupyter and a text bar
-elsewhere. Without tqdm, :class:`TextProgress` writes one line per call.
+reporters draw with ``tqdm.auto``, which picks an ipywidgets bar in Jupyter and a text bar in
+a terminal. A bar is never redrawn into a pipe or a file: there (and without tqdm)
+:class:`TextProgress` writes one plain line per call.
 """
 
 from __future__ import annotations
@@ -77,10 +78,19 @@ class TqdmProgress:
         self._bar = None
 
 
-def default_progress() -> TqdmProgress | TextProgress:
-    """tqdm if it is installed, else plain lines on stderr."""
+def default_progress(stream: Any = None) -> TqdmProgress | TextProgress:
+    """A tqdm bar in a notebook or on a terminal; plain lines on ``stream`` (stderr) when it
+    is a pipe or a file, or when tqdm is not installed."""
+    out = stream if stream is not None else sys.stderr
     try:
         import tqdm.auto  # noqa: F401
     except ImportError:
-        return TextProgress()
-    return TqdmProgress()
+        return TextProgress(lambda line: out.write(line + "\n"))
+    from labkit.ui.widgets import in_kernel
+
+    if in_kernel():
+        return TqdmProgress()
+    isatty = getattr(out, "isatty", None)
+    if callable(isatty) and isatty():
+        return TqdmProgress()
+    return TextProgress(lambda line: out.write(line + "\n"))

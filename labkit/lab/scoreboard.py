@@ -85,8 +85,14 @@ class RoundResult:
     def max_error(self) -> Decimal:
         return max((abs(k.error) for k in self.keys), default=Decimal(0))
 
+    @property
+    def drifted(self) -> dict[str, Decimal]:
+        """The keys that are not exact, and by how much each is off (actual - expected)."""
+        return {k.key: k.error for k in self.keys if not k.exact}
+
     def to_dict(self) -> dict[str, Any]:
         return {
+            "drifted": {key: str(error) for key, error in self.drifted.items()},
             "round": self.number,
             "seed": self.seed,
             "messages": self.messages,
@@ -163,12 +169,29 @@ class Board:
             "rounds": [r.to_dict() for r in self.rounds],
         }
 
-    def lines(self) -> list[str]:
+    def lines(self, shown: int = 10) -> list[str]:
+        """The board as text: the total, then the newest ``shown`` rounds, and a line saying how
+        many older rounds are not shown (numbers with thousands separators)."""
         mode = "lab 2 (failures and special trades on)" if self.lab2 else "lab 1"
-        out = [f"Score: {self.total} points after {self.played} round(s); {mode}"]
-        for r in self.rounds[-10:]:
-            verdict = "exact" if r.wrong == 0 else f"{r.wrong} key(s) wrong, max {r.max_error}"
-            out.append(f"  round {r.number:>3}: {r.messages:>6} messages  +{r.points:<3} {verdict}")
+        rounds = "round" if self.played == 1 else "rounds"
+        out = [f"Score: {self.total:,} points after {self.played:,} {rounds}; {mode}"]
+        recent = self.rounds[-shown:] if shown > 0 else ()
+        for r in recent:
+            verdict = (
+                "exact" if r.wrong == 0 else f"{r.wrong} key(s) wrong, max error {r.max_error:,.2f}"
+            )
+            out.append(
+                f"  round {r.number:>4,}: {r.messages:>7,} messages  +{r.points:<3} {verdict}"
+            )
+        hidden = self.played - len(recent)
+        if hidden > 0:
+            kept = len(self.rounds) - len(recent)
+            where = (
+                f"labkit score --json lists {kept:,} more"
+                if kept
+                else "only the newest rounds are kept"
+            )
+            out.append(f"  ({hidden:,} older round{'s' if hidden != 1 else ''} not shown; {where})")
         return out
 
 
@@ -311,6 +334,8 @@ class Scoreboard:
         lab2 = board.lab2 if special is None else special
         base = seed if seed is not None else random.SystemRandom().getrandbits(32)
         round_seed = f"{base}/{number}"
+        # Lab 2's failure schedule follows the round (see pipeline.scheduled_failure).
+        self.set_parameter(Parameter.ROUND, number)
         started = self._monotonic()
         if generator == "lambda":
             sent = play_with_lambda(

@@ -10,11 +10,8 @@ Progress through the workshop is kept in ``<data_dir>/progress.json``, one recor
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -30,6 +27,8 @@ from labkit.deploy import (
     plan_stack,
 )
 from labkit.deploy.cloudformation import template as cloudformation_template
+from labkit.deploy.plan import Call
+from labkit.deploy.planner import ADD_MISSING, CONVERGE, PlanPolicy
 from labkit.deploy.resources import merge
 
 from .core_part import CORE
@@ -46,6 +45,14 @@ from .course import (
 from .names import LabSettings, Names
 from .parts import LabPart
 from .progress import SilentProgress, default_progress
+from .results import SCORE_ARCHIVE_FILE, ResetPlan, ScoreArchive, StepResult, load_json, write_json
+from .safety import (
+    Sorted,
+    changed_resources,
+    changes_to_existing,
+    resource_labels,
+    without_protected,
+)
 from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
 
 PROGRESS_FILE = "progress.json"
@@ -206,9 +213,10 @@ class Workshop:
         part = CORE if step_id is None else part_of(step_id)
         return part.stack(self.settings, step_id, solved=solved)
 
-    def plan(self, step_id: str, *, solved: bool = False) -> Plan:
+    def plan(self, step_id: str, *, solved: bool = False, policy: PlanPolicy = CONVERGE) -> Plan:
         """The calls that bring the step's lab to the start (or the solution) of ``step_id``.
-        Only that lab's resources are planned: the other labs are left as they are."""
+        Only that lab's resources are planned: the other labs are left as they are.
+        ``policy`` limits what the plan may change (``ADD_MISSING``: only create)."""
         step = get_step(step_id)
         where = "solution" if solved else "start"
         return plan_stack(
@@ -216,6 +224,7 @@ class Workshop:
             self.reader(),
             owned=part_of(step_id).owned(self.settings),
             title=f"{step.id} ({where}): {step.title}",
+            policy=policy,
         )
 
     def owned(self) -> Stack:
@@ -226,21 +235,75 @@ class Workshop:
         """The calls that remove everything the labs own."""
         return plan_stack(Stack(), self.reader(), owned=self.owned(), title="Remove the lab")
 
-    # ----- the three verbs ------------------------------------------------------------------
-    def provision(
-        self, step_id: str, *, solved: bool = False, dry_run: bool = False
-    ) -> ExecutionReport:
-        """Bring the lab to the start of ``step_id`` (or to its solution with ``solved``).
+    # ----- the verbs ------------------------------------------------------------------------
+    def provision(self, step_id: str, *, solved: bool = False, dry_run: bool = False) -> StepResult:
+        """Bring the step's lab to the start of ``step_id`` (or to its solution with
+        ``solved``) without taking away anything the learner made.
 
-        Resources of later steps are removed, so this also resets a step. Steps before
-        ``step_id`` (and ``step_id`` itself when ``solved``) count as completed.
+        When the lab is already at or past that point, only what is missing is created, and
+        nothing that exists is changed or removed. Going forward (catching up), the steps not
+        done yet are brought into place, but what the learner built in completed steps is left
+        as it is, and nothing is removed. The result says what it left alone. Only
+        :meth:`reset` takes a lab back. Steps before ``step_id`` (and ``step_id`` itself when
+        ``solved``) count as completed from then on. Other labs are never touched.
         """
-        plan = self.plan(step_id, solved=solved)
-        report = self._run(plan, dry_run)
+        step = get_step(step_id)
+        part = part_of(step.id)
+        ids = step_ids(part)
+        target = ids.index(step.id) + (1 if solved else 0)
+        current = self._position(part)
+        goal = self.stack(step.id, solved=solved)
+        if target <= current:
+            sorted_plan = Sorted.of(self.plan(step.id, solved=solved, policy=ADD_MISSING))
+        else:
+            sorted_plan = without_protected(
+                self.plan(step.id, solved=solved),
+                self._protected(part, current, goal),
+                removals=solved,
+            )
+        report = self._run(sorted_plan.plan, dry_run)
         if not dry_run:
-            done = (*steps_before(step_id), *((step_id,) if solved else ()))
-            self._save_progress(self.progress_record().with_part(part_of(step_id), done))
-        return report
+            self._restore_score()
+            known = [s for s in ids if s in self.progress_record().completed]
+            done = {*known, *steps_before(step.id), *((step.id,) if solved else ())}
+            record = self.progress_record().with_part(part, tuple(s for s in ids if s in done))
+            self._save_progress(record)
+        return StepResult(
+            step.id,
+            report,
+            left_alone=sorted_plan.left_alone,
+            past=target < current,
+            in_place=self._in_place(goal, (*sorted_plan.plan.calls, *sorted_plan.withheld)),
+        )
+
+    def reset_plan(self, step_id: str, *, solved: bool = False) -> ResetPlan:
+        """What :meth:`reset` would do, and what of the learner's work it would remove."""
+        plan = self.plan(step_id, solved=solved)
+        removes = tuple(dict.fromkeys(c.description for c in changes_to_existing(plan)))
+        return ResetPlan(get_step(step_id).id, plan, removes)
+
+    def reset(
+        self, step_id: str, *, solved: bool = False, confirm: bool = False, dry_run: bool = False
+    ) -> StepResult:
+        """Take the step's lab back to the start of ``step_id`` (its solution with
+        ``solved``): later steps' resources are removed and changed ones put back.
+
+        When that would remove or replace something that exists (the learner's work), nothing
+        happens unless ``confirm`` is True: the result lists what would go
+        (``needs_confirmation``). The score and its history are kept, even when a reset
+        removes ParameterTable (they come back with it).
+        """
+        preview = self.reset_plan(step_id, solved=solved)
+        if preview.removes and not confirm and not dry_run:
+            return StepResult(preview.step, None, would_remove=preview.removes)
+        if not dry_run:
+            self._archive_score(preview.plan)
+        report = self._run(preview.plan, dry_run)
+        if not dry_run:
+            self._restore_score()
+            done = (*steps_before(preview.step), *((preview.step,) if solved else ()))
+            self._save_progress(self.progress_record().with_part(part_of(preview.step), done))
+        return StepResult(preview.step, report, removed=preview.removes)
 
     def teardown(self, *, dry_run: bool = False) -> ExecutionReport:
         """Remove every resource the lab created (found by its names), and nothing else."""
@@ -249,12 +312,12 @@ class Workshop:
             self._save_progress(ProgressRecord())
         return report
 
-    def restore(self, *, dry_run: bool = False) -> ExecutionReport:
+    def restore(self, *, dry_run: bool = False) -> StepResult:
         """Rebuild every lab where the learner was: the start of the step after the last one
         completed (or the finished lab, if every step is done). The core lab is always
-        rebuilt; another lab only once it was started."""
+        rebuilt; another lab only once it was started. What exists is kept."""
         record = self.progress_record()
-        reports = [
+        results = [
             self._restore_part(part, record, dry_run)
             for part in PARTS
             if part is CORE or part.key in record.started
@@ -263,11 +326,16 @@ class Workshop:
         if not dry_run:
             latest = self.progress_record()
             self._save_progress(ProgressRecord(latest.completed, record.part, latest.started))
-        return reports[0] if len(reports) == 1 else _combined("Restore the labs", reports)
+        if len(results) == 1:
+            return results[0]
+        reports = [r.report for r in results if r.report is not None]
+        return StepResult(
+            results[0].step,
+            _combined("Restore the labs", reports),
+            left_alone=tuple(line for r in results for line in r.left_alone),
+        )
 
-    def _restore_part(
-        self, part: LabPart, record: ProgressRecord, dry_run: bool
-    ) -> ExecutionReport:
+    def _restore_part(self, part: LabPart, record: ProgressRecord, dry_run: bool) -> StepResult:
         ids = step_ids(part)
         done = [s for s in ids if s in record.completed]
         if not done:
@@ -276,6 +344,45 @@ class Workshop:
         if following is None:
             return self.provision(ids[-1], solved=True, dry_run=dry_run)
         return self.provision(following.id, dry_run=dry_run)
+
+    # ----- keeping the learner's work -------------------------------------------------------
+    def _position(self, part: LabPart) -> int:
+        """Where the learner is in ``part``: the number of its steps done up to the last one
+        completed (the number of steps once all are done)."""
+        ids = step_ids(part)
+        done = [i for i, s in enumerate(ids) if s in self.progress_record().completed]
+        return done[-1] + 1 if done else 0
+
+    def _protected(self, part: LabPart, current: int, goal: Stack) -> set[str]:
+        """Resources the learner built in completed steps of ``part`` that going from where
+        the lab is (``current``) to ``goal`` does not need to change."""
+        ids = step_ids(part)
+        built: set[str] = set()
+        for step in ids[:current]:
+            built |= changed_resources(self.stack(step), self.stack(step, solved=True))
+        here = self.stack(ids[current]) if current < len(ids) else part.stack(self.settings, None)
+        return built - changed_resources(here, goal)
+
+    @staticmethod
+    def _in_place(stack: Stack, calls: Iterable[Call]) -> int:
+        """How many of ``stack``'s resources no call touches (already as the lab wants)."""
+        touched = {c.resource for c in calls}
+        return sum(1 for label in resource_labels(stack) if label not in touched)
+
+    # ----- the score survives a reset -------------------------------------------------------
+    def _score_archive(self) -> ScoreArchive:
+        return ScoreArchive(
+            self.client,
+            self.names.parameter_table,
+            self.data_dir / SCORE_ARCHIVE_FILE,
+            self._lab_key(),
+        )
+
+    def _archive_score(self, plan: Plan) -> None:
+        self._score_archive().keep_if_deleted(plan)
+
+    def _restore_score(self) -> None:
+        self._score_archive().restore()
 
     # ----- progress through the workshop ----------------------------------------------------
     @property
@@ -286,11 +393,7 @@ class Workshop:
         return f"{self.backend}:{self.region}:{self.settings.prefix}"
 
     def _load_all(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.progress_path.read_text())
-        except (OSError, ValueError):
-            return {}
-        return document if isinstance(document, dict) else {}
+        return load_json(self.progress_path)
 
     def progress_record(self) -> ProgressRecord:
         """The steps completed on this lab, from ``progress.json``."""
@@ -321,16 +424,13 @@ class Workshop:
             "started": list(record.started),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # Write atomically: a crash mid-write must not lose the learner's progress.
-        handle, temporary = tempfile.mkstemp(dir=self.data_dir, prefix=".progress-")
-        with os.fdopen(handle, "w") as out:
-            json.dump(document, out, indent=2)
-        os.replace(temporary, self.progress_path)
+        write_json(self.progress_path, document)
 
     # ----- scoring --------------------------------------------------------------------------
     def scoreboard(self, *, quiet_seconds: float = 5.0, switch_to_lab2: bool = True) -> Scoreboard:
-        """The scoreboard of this lab (see :class:`~labkit.lab.scoreboard.Scoreboard`)."""
+        """The scoreboard of this lab (see :class:`~labkit.lab.scoreboard.Scoreboard`); a score
+        kept aside by a reset comes back first."""
+        self._restore_score()
         return Scoreboard(
             self.client,
             self.settings,

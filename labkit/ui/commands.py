@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from labkit.checks.report import for_terminal
+
 if TYPE_CHECKING:
     from labkit.session import Lab
 
@@ -45,10 +47,10 @@ def check_command(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(reports.to_dict(), indent=2))
         else:
-            print(str(reports) if args.verbose else reports.summary())
+            print(for_terminal(str(reports)) if args.verbose else reports.summary())
         return 0 if reports.passed else NOT_DONE
     report = lab.check(args.step)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else str(report))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else for_terminal(str(report)))
     return 0 if report.passed else NOT_DONE
 
 
@@ -56,20 +58,22 @@ def solve_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
     report = lab.solve(args.step)
-    print(str(report))
+    print(for_terminal(str(report)))
     return 0 if report.passed else NOT_DONE
 
 
 def reset_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
-    print(lab.reset(args.step).text())
-    return 0
+    change = lab.reset(args.step, confirm=args.yes)
+    change.terminal = True
+    print(change.text())
+    return NOT_DONE if change.needs_confirmation else 0
 
 
 def hint_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
-    print(str(lab.hint(args.step)))
+    print(for_terminal(str(lab.hint(args.step))))
     return 0
 
 
@@ -102,8 +106,15 @@ def add_step_commands(commands: Any, with_data_dir: Callable[[Any], Any]) -> Non
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     solve.set_defaults(run=_safe(solve_command))
 
-    reset = common(commands.add_parser("reset", help="put a step back to its start"))
+    reset = common(
+        commands.add_parser(
+            "reset", help="put a step back to its start (lists what it removes; --yes to do it)"
+        )
+    )
     reset.add_argument("step", help="e.g. lab1.step3")
+    reset.add_argument(
+        "-y", "--yes", action="store_true", help="remove your work of later steps without asking"
+    )
     reset.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     reset.set_defaults(run=_safe(reset_command))
 

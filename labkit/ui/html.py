@@ -8,7 +8,26 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
+
+from labkit.iam.report import rich_html
+
+__all__ = [
+    "AMBER",
+    "GREEN",
+    "GREY",
+    "RED",
+    "box",
+    "code",
+    "esc",
+    "heading",
+    "mark",
+    "report_html",
+    "rich_html",
+    "table",
+    "text_table",
+]
 
 if TYPE_CHECKING:
     from labkit.checks.report import Report
@@ -22,6 +41,14 @@ PAPER = "#f6f8fa"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:14px"
 
 MARK_COLOURS = {"✓": GREEN, "✗": RED, "!": AMBER, "·": GREY}
+
+
+def money(value: object) -> str:
+    """An amount as the scoreboard shows it: ``1,234.50``, ``12.50``, ``7`` (whole and small)."""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if amount != amount.to_integral_value() or abs(amount) >= 1000:
+        return f"{amount:,.2f}"
+    return str(amount.quantize(Decimal(1)))
 
 
 def esc(text: object) -> str:
@@ -55,6 +82,15 @@ def code(text: str) -> str:
     )
 
 
+def folded(summary: str, body: str, *, open_: bool = False) -> str:
+    """A block that shows ``summary`` and unfolds to ``body`` when clicked."""
+    state = " open" if open_ else ""
+    return (
+        f'<details{state} style="margin:4px 0"><summary style="cursor:pointer;color:{GREY}">'
+        f"{esc(summary)}</summary>{body}</details>"
+    )
+
+
 def table(
     headers: Sequence[str],
     rows: Iterable[Sequence[object]],
@@ -80,18 +116,29 @@ def table(
     return "".join(out)
 
 
-def text_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """The same table as plain text, columns padded."""
+def text_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    align: Sequence[str] | None = None,
+) -> str:
+    """The same table as plain text, columns padded (``align`` per column, as in ``table``)."""
     body = [[str(v) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in body:
         for i, value in enumerate(row[: len(widths)]):
             widths[i] = max(widths[i], len(value))
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines.extend(
-        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=False)).rstrip() for row in body
-    )
+    right = [a == "right" for a in (align or ())] + [False] * len(widths)
+
+    def line(values: Sequence[str]) -> str:
+        cells = (
+            v.rjust(w) if right[i] else v.ljust(w)
+            for i, (v, w) in enumerate(zip(values, widths, strict=False))
+        )
+        return "  ".join(cells).rstrip()
+
+    lines = [line(headers), "  ".join("-" * w for w in widths)]
+    lines.extend(line(row) for row in body)
     return "\n".join(lines)
 
 
@@ -100,12 +147,17 @@ def report_html(report: Report) -> str:
     colour = GREEN if report.passed else RED
     parts = [heading(report.headline(), colour), '<ul style="list-style:none;margin:0;padding:0">']
     for item in report.items:
-        text = esc(item.label) + (f": {esc(item.detail)}" if item.detail else "")
+        text = esc(item.label) + (f": {rich_html(item.detail)}" if item.detail else "")
         parts.append(f'<li style="margin:2px 0 4px 0">{mark(item.status.mark)}<span>{text}</span>')
         if item.hint:
-            parts.append(f'<div style="margin-left:1.4em;color:{GREY}">→ {esc(item.hint)}</div>')
+            parts.append(
+                f'<div style="margin-left:1.4em;color:{GREY}">→ {rich_html(item.hint)}</div>'
+            )
         parts.append("</li>")
     parts.append("</ul>")
+    if report.next_step():
+        advice = rich_html(report.next_step())
+        parts.append(f'<div style="color:{GREY};font-size:12px">{advice}</div>')
     for attachment in report.attachments:
         render = getattr(attachment, "_repr_html_", None)
         parts.append(render() if callable(render) else f"<pre>{esc(attachment)}</pre>")

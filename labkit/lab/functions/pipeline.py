@@ -166,32 +166,67 @@ def read_parameter(dynamodb: Any, name: str, default: Decimal = Decimal(0)) -> D
     return default
 
 
+#: ParameterTable's round number, set by the scoreboard as each round starts.
+ROUND = "ROUND"
+
 _random: dict[str, tuple[Decimal | None, random.Random]] = {}
+#: Per function: the round this worker last saw, and how many batches it has handled in it.
+_round_counts: dict[str, tuple[Decimal, int]] = {}
 
 
 def _generator_for(who: str, seed: Decimal | None) -> random.Random:
-    """One random generator per function and seed. With a seed (``FAILURE_SEED``) the
-    failures of a fresh worker follow a fixed sequence, which makes tests reproducible."""
+    """One random generator per function, for failures without a seed."""
     known = _random.get(who)
     if known is None or known[0] != seed:
-        rng = random.Random(f"{seed}:{who}") if seed is not None else random.Random()
+        rng = random.Random()
         known = (seed, rng)
         _random[who] = known
     return known[1]
+
+
+def scheduled_failure(
+    seed: Decimal, round_number: Decimal, who: str, batch: int, rate: Decimal
+) -> bool:
+    """Whether ``who``'s ``batch``-th batch (1, 2, …) of a round fails, with a failure seed.
+
+    The schedule depends only on the seed, the round and the function, never on timing: the
+    first batch of every round fails (so lab 2's drift shows from the first round on), and
+    each later batch fails at ``rate`` percent, decided by a hash of the four.
+    """
+    if batch <= 1:
+        return True
+    digest = hashlib.sha256(f"{seed}:{round_number}:{who}:{batch}".encode()).digest()
+    draw = Decimal(int.from_bytes(digest[:8], "big") % 10_000) / 100
+    return draw < rate
+
+
+def _next_batch(who: str, round_number: Decimal) -> int:
+    seen, count = _round_counts.get(who, (Decimal(-1), 0))
+    count = count + 1 if seen == round_number else 1
+    _round_counts[who] = (round_number, count)
+    return count
 
 
 def maybe_fail(dynamodb: Any, who: str, rate_parameter: str) -> None:
     """Fail at the rate (in percent) ParameterTable sets for this function.
 
     Called *after* the function's writes: the batch is retried although its effects are
-    already stored, which is what makes a non-idempotent stage drift.
+    already stored, which is what makes a non-idempotent stage drift. With ``FAILURE_SEED``
+    set, failures follow :func:`scheduled_failure` for the round the scoreboard is playing
+    (``ROUND``): the same for every learner and every run. Without it, they are random.
     """
     rate = read_parameter(dynamodb, rate_parameter)
     if rate <= 0:
         return
     seed_value = read_parameter(dynamodb, FAILURE_SEED, Decimal(-1))
-    seed = None if seed_value < 0 else seed_value
-    if Decimal(str(_generator_for(who, seed).uniform(0, 100))) < rate:
+    if seed_value >= 0:
+        round_number = read_parameter(dynamodb, ROUND, Decimal(0))
+        fails = scheduled_failure(
+            seed_value, round_number, who, _next_batch(who, round_number), rate
+        )
+    else:
+        fails = Decimal(str(_generator_for(who, None).uniform(0, 100))) < rate
+    if fails:
         raise InjectedFailure(
             f"{who} failed on purpose after its writes ({rate_parameter} = {rate}%); "
             "the event source mapping retries the batch"
@@ -202,6 +237,9 @@ def maybe_fail(dynamodb: Any, who: str, rate_parameter: str) -> None:
 BATCH_SIZE = 40
 DUPLICATES_PER_BATCH = 5
 MODIFY_PERCENT = 3
+#: In lab 2 the first batch of every round changes a trade (v1) at this position and sends an
+#: older version of a changed trade at the second, so every round has a stale version.
+FORCED_CHANGES = (10, 20)
 MAX_CENTS = 10_000_000  # values from 0.00 to 100,000.00
 
 
@@ -319,26 +357,33 @@ def generate_round(
     35 generated messages and 5 exact duplicates of earlier messages of the batch, placed after
     their originals; 3 % of the generated messages modify a trade of the round: the next
     version (v1) if the trade is at v0, otherwise an *older* version than the one already sent,
-    with a new value. Only the newest version of each trade counts in the expected totals.
+    with a new value; the first batch always has one of each (:data:`FORCED_CHANGES`), so
+    every lab-2 round has a stale version. Only the newest version of each trade counts in the
+    expected totals.
     """
     rng = random.Random(f"labkit-round:{seed}")
     latest: dict[str, Trade] = {}
     order: list[str] = []
+    modified: list[str] = []
     messages: list[Message] = []
     clock = 0
     for batch_start in range(0, count, BATCH_SIZE):
         size = min(BATCH_SIZE, count - batch_start)
         duplicates = min(DUPLICATES_PER_BATCH, size - 1) if special and size > 1 else 0
         batch: list[Message] = []
-        for _ in range(size - duplicates):
+        for position in range(size - duplicates):
             timestamp = round(start + clock / 1000, 3)
             clock += 1
-            if special and order and rng.random() * 100 < MODIFY_PERCENT:
-                current = latest[rng.choice(order)]
+            forced = special and batch_start == 0 and position in FORCED_CHANGES
+            drawn = special and bool(order) and rng.random() * 100 < MODIFY_PERCENT
+            if special and order and (forced or drawn):
+                stale_wanted = position == FORCED_CHANGES[1] and batch_start == 0 and modified
+                current = latest[rng.choice(modified if stale_wanted else order)]
                 changed = _new_trade(rng, timestamp)
                 if current.version == 0:
                     trade = replace(changed, trade_id=current.trade_id, version=1)
                     latest[trade.trade_id] = trade
+                    modified.append(trade.trade_id)
                     batch.append(Message(trade, Kind.MODIFIED))
                 else:
                     stale = replace(changed, trade_id=current.trade_id, version=current.version - 1)

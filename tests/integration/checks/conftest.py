@@ -57,13 +57,16 @@ class LabUnderTest:
         return run_check(step, self.ctx)
 
     def provision(self, step: str, *, solved: bool = False) -> None:
-        self.workshop.provision(step, solved=solved)
+        """Put the lab exactly at the start (or solution) of ``step``: a confirmed reset."""
+        self.workshop.reset(step, solved=solved, confirm=True)
 
     def deploy(self, function: FunctionId, source: str) -> None:
         """What ``lab.deploy`` does: package the handler with pipeline.py and update the code."""
         name = self.names.function(function)
         package = package_with(function, source)
-        self.client("lambda").update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
+        client = self.client("lambda")
+        client.update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
+        client.get_waiter("function_updated_v2").wait(FunctionName=name)
 
     def stream_arn(self, table: str) -> str:
         found = self.client("dynamodb").describe_table(TableName=table)["Table"]

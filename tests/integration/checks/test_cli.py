@@ -58,8 +58,10 @@ def test_solve_then_reset(labkit_cli: Run) -> None:
     solved = labkit_cli("solve", "lab1.step1", "-q")
     assert solved.returncode == 0, solved.stdout + solved.stderr
     assert solved.stdout.startswith("✓ lab1.step1")
-    reset = labkit_cli("reset", "lab1.step1", "-q")
-    assert "lab1.step1 is ready" in reset.stdout
+    asked = labkit_cli("reset", "lab1.step1", "-q")
+    assert asked.returncode == 2 and "labkit reset lab1.step1 --yes" in asked.stdout
+    reset = labkit_cli("reset", "lab1.step1", "-q", "--yes")
+    assert "lab1.step1 is reset" in reset.stdout
     again = labkit_cli("check", "lab1.step1")
     assert again.returncode == 2 and "table-missing" not in again.stdout
     assert "not created yet" in again.stdout

@@ -58,12 +58,13 @@ def test_nothing_created_is_not_done(fresh_lab: LabUnderTest) -> None:
 
 
 def test_forgotten_table(fresh_lab: LabUnderTest) -> None:
-    """Forgetting ParameterTable names it, with its key and no stream."""
+    """Forgetting ParameterTable names it and says where to look, without the answer."""
     create_all(fresh_lab, ParameterTable={"skip": True})
     report = fresh_lab.check(STEP)
     item = report.item("table-missing")
     assert "ParameterTable" in item.label
-    assert "'parameter'" in item.hint and "StreamSpecification" not in item.hint
+    assert "create_table" in item.hint and 'lab.hint("lab1.step1")' in item.hint
+    assert "'parameter'" not in item.hint and "KeySchema" not in item.hint
 
 
 def test_table_name_in_wrong_case(fresh_lab: LabUnderTest) -> None:
@@ -91,7 +92,7 @@ def test_key_declared_as_number(fresh_lab: LabUnderTest) -> None:
         },
     )
     item = fresh_lab.check(STEP).item("wrong-key-type")
-    assert "number" in item.detail and "AttributeType 'S'" in item.hint
+    assert "number" in item.detail and "`AttributeType` `'S'`" in item.hint
 
 
 def test_extra_sort_key(fresh_lab: LabUnderTest) -> None:
@@ -110,7 +111,7 @@ def test_extra_sort_key(fresh_lab: LabUnderTest) -> None:
         },
     )
     item = fresh_lab.check(STEP).item("sort-key")
-    assert "Timestamp" in item.detail and "HASH key 'MessageId'" in item.hint
+    assert "Timestamp" in item.detail and "HASH key `MessageId`" in item.hint
 
 
 def test_provisioned_capacity(fresh_lab: LabUnderTest) -> None:

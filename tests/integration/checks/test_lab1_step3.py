@@ -97,10 +97,12 @@ def wait_for_error(lab: LabUnderTest, timeout: float = 30.0) -> dict[str, Any]:
 
 
 def test_start_of_step_is_not_done(lab: LabUnderTest) -> None:
-    """At the start: no reserved concurrency and no mapping, each with the call to make."""
+    """At the start: no reserved concurrency and no mapping, each saying where to look."""
     report = lab.check(STEP)
     assert report.codes == ("concurrency-not-set", "mapping-missing")
-    assert "put_function_concurrency" in report.item("concurrency-not-set").hint
+    hint = report.item("concurrency-not-set").hint
+    assert "reserve its concurrency" in hint and 'lab.hint("lab1.step3")' in hint
+    assert "put_function_concurrency" not in hint  # the call is the last hint tier
     assert "create_event_source_mapping" in report.item("mapping-missing").hint
 
 
@@ -229,4 +231,4 @@ def test_latest_skips_stored_totals(lab: LabUnderTest) -> None:
 def test_no_lab_yet(fresh_lab: LabUnderTest) -> None:
     """Without the lab the check says how to set the step up, and does not raise."""
     item = fresh_lab.check(STEP).item("function-missing")
-    assert "lab.reset('lab1.step3')" in item.hint
+    assert 'lab.reset("lab1.step3")' in item.hint

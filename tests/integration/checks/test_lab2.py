@@ -65,7 +65,7 @@ def test_state_fix_not_deployed(lab: LabUnderTest) -> None:
     """The starter code still deployed: the hint says to deploy, and nothing is probed."""
     report = check_state(lab, STATE_START)
     item = report.item("state-not-deployed")
-    assert "lab.deploy('StateLambda'" in item.hint
+    assert 'lab.deploy("StateLambda"' in item.hint and "unchanged" in item.detail
     assert report.items[-1].status is Status.SKIP
 
 
@@ -73,7 +73,8 @@ def test_state_without_condition(lab: LabUnderTest) -> None:
     """Without a condition a late older version overwrites the newer one."""
     code = changed(STATE_FIX, f"                {CONDITION}\n", "")
     item = check_state(lab, code).item("no-version-condition")
-    assert "overwrote" in item.detail and "attribute_not_exists(id)" in item.hint
+    assert "overwrote" in item.detail and "ConditionExpression" in item.hint
+    assert "attribute_not_exists(id) OR" not in item.hint  # the answer is for lab.hint
 
 
 def test_state_condition_forgets_new_trades(lab: LabUnderTest) -> None:
@@ -149,7 +150,7 @@ def test_reduce_reference_fix_passes(lab: LabUnderTest) -> None:
 def test_reduce_fix_not_deployed(lab: LabUnderTest) -> None:
     """The starter code still deployed: the hint says to deploy."""
     item = check_reduce(lab, REDUCE_START).item("reduce-not-deployed")
-    assert "lab.deploy('ReduceLambda'" in item.hint
+    assert 'lab.deploy("ReduceLambda"' in item.hint and "unchanged" in item.detail
 
 
 def test_reduce_without_token(lab: LabUnderTest) -> None:

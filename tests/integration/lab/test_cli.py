@@ -17,7 +17,7 @@ def test_score_json_shows_the_board(
     workshop: Workshop, lab_cloud: RunningCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """After a round, ``labkit score --json`` reports the total, the rounds and the mode."""
-    workshop.provision("lab1.step3", solved=True)
+    workshop.reset("lab1.step3", solved=True, confirm=True)
     workshop.scoreboard().play_round(messages=120, seed=3, timeout=120)
     assert main(["score", "--json", "--data-dir", str(lab_cloud.data_dir)]) == 0
     board = json.loads(capsys.readouterr().out)
@@ -31,14 +31,14 @@ def test_score_text_is_one_line_per_round(
     """Without --json the board is a few lines of text."""
     assert main(["score", "--data-dir", str(lab_cloud.data_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Score: 100 points after 1 round(s); lab 1")
+    assert out.startswith("Score: 100 points after 1 round; lab 1")
 
 
 def test_score_before_the_tables_exist_explains_why(
     workshop: Workshop, lab_cloud: RunningCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Before lab1.step1 is done there is no ParameterTable: a clear message, status 4."""
-    workshop.provision("lab1.step1")
+    workshop.reset("lab1.step1", confirm=True)
     assert main(["score", "--data-dir", str(lab_cloud.data_dir)]) == 4
     assert "ParameterTable" in capsys.readouterr().err
 

@@ -20,7 +20,7 @@ def test_state_lambda_stores_exact_values_with_its_role(
     workshop: Workshop, lab_cloud: RunningCloud
 ) -> None:
     """StateLambda, running with StateLambdaRole, writes each trade to StateTable exactly."""
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     error, body = invoke(lab_cloud, "StateLambda", event("kinesis_trades"))
     assert error is None, body
     item = lab_cloud.client("dynamodb").get_item(
@@ -35,12 +35,12 @@ def test_map_lambda_fails_loudly_when_it_cannot_write(
 ) -> None:
     """With ReduceTable gone, MapLambda's write fails and so does the invocation (the
     mapping would retry it), instead of answering 500 and losing the batch."""
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     lab_cloud.client("dynamodb").delete_table(TableName="ReduceTable")
     error, body = invoke(lab_cloud, "MapLambda", event("statetable_stream"))
     assert error == "Unhandled"
     assert body["errorType"] == "ResourceNotFoundException"
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
 
 
 def test_reduce_lambda_cannot_write_before_its_policy_is_complete(
@@ -48,11 +48,11 @@ def test_reduce_lambda_cannot_write_before_its_policy_is_complete(
 ) -> None:
     """At the start of lab1.step2, ReduceLambdaRole may not update AggregateTable; with the
     step's solution it may."""
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     error, body = invoke(lab_cloud, "ReduceLambda", event("reducetable_stream"))
     assert error == "Unhandled"
     assert "AccessDeniedException" in body["errorMessage"]
     assert "dynamodb:UpdateItem" in body["errorMessage"]
-    workshop.provision("lab1.step2", solved=True)
+    workshop.reset("lab1.step2", solved=True, confirm=True)
     error, body = invoke(lab_cloud, "ReduceLambda", event("reducetable_stream"))
     assert error is None, body

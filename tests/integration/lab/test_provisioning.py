@@ -39,7 +39,7 @@ def test_each_step_start_is_provisioned_and_stable(
 ) -> None:
     """The start of every step is built (from whatever the previous test left) and a second
     plan finds nothing to do."""
-    workshop.provision(step_id)
+    workshop.reset(step_id, confirm=True)
     assert workshop.plan(step_id).empty, workshop.plan(step_id).lines()
     stage = get_step(step_id).start
     tables = set(lab_cloud.client("dynamodb").list_tables()["TableNames"])
@@ -52,7 +52,7 @@ def test_lab_resources_have_the_reference_settings(
     workshop: Workshop, lab_cloud: RunningCloud
 ) -> None:
     """Streams, mapping settings, reserved concurrency, code and tags as the lab defines."""
-    workshop.provision("lab2.step2", solved=True)
+    workshop.reset("lab2.step2", solved=True, confirm=True)
     dynamodb = lab_cloud.client("dynamodb")
     state = dynamodb.describe_table(TableName="StateTable")["Table"]
     reduce = dynamodb.describe_table(TableName="ReduceTable")["Table"]
@@ -93,9 +93,9 @@ def test_reduce_policy_gets_its_stream_statements_in_step_2(
             found.update([action] if isinstance(action, str) else action)
         return found
 
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     assert "dynamodb:GetRecords" not in actions()
-    workshop.provision("lab1.step2", solved=True)
+    workshop.reset("lab1.step2", solved=True, confirm=True)
     assert {"dynamodb:GetRecords", "dynamodb:UpdateItem"} <= actions()
 
 
@@ -104,7 +104,7 @@ def test_a_role_that_cannot_read_its_stream_is_a_clear_deploy_error(
 ) -> None:
     """Connecting ReduceLambda before its policy is complete fails with one DeployError
     that names the mapping and tells the learner to fix the role's policy."""
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     plan = workshop.plan("lab1.step3", solved=True)
     policy_calls = [c for c in plan if c.service == "iam"]
     without_policy = type(plan)(plan.title, tuple(c for c in plan if c not in policy_calls))
@@ -118,8 +118,8 @@ def test_dry_run_lists_the_calls_and_changes_nothing(
     workshop: Workshop, lab_cloud: RunningCloud, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """provision(dry_run=True) prints what it would do; the lab stays as it was."""
-    workshop.provision("lab1.step1")
-    workshop.provision("lab1.step2", dry_run=True)
+    workshop.reset("lab1.step1", confirm=True)
+    workshop.reset("lab1.step2", dry_run=True)
     out = capsys.readouterr().out
     assert "Create table StateTable" in out
     assert lab_cloud.client("dynamodb").list_tables()["TableNames"] == []
@@ -129,7 +129,7 @@ def test_restore_rebuilds_where_the_learner_was(
     workshop: Workshop, lab_cloud: RunningCloud
 ) -> None:
     """After completing lab1.step2 and losing the lab, restore builds lab1.step3's start."""
-    workshop.provision("lab1.step2", solved=True)
+    workshop.reset("lab1.step2", solved=True, confirm=True)
     workshop.teardown()
     workshop.mark_completed("lab1.step2")
     report = workshop.restore()
@@ -149,7 +149,7 @@ def test_workshop_from_a_lab_object(
         monkeypatch.delenv(name, raising=False)
     lab = Lab(port=lab_cloud.port, data_dir=lab_cloud.data_dir)
     workshop = Workshop.from_lab(lab, progress=None)
-    workshop.provision("lab1.step2")
+    workshop.reset("lab1.step2", confirm=True)
     import boto3
 
     assert "ParameterTable" in boto3.client("dynamodb").list_tables()["TableNames"]
@@ -162,7 +162,7 @@ def test_aws_backend_code_path_runs_against_the_endpoint(
     propagation retries) provision, score a round and tear down through the same code."""
     aws = lab_cloud.workshop(backend="aws")
     assert aws.settings == LabSettings.for_backend("aws")
-    aws.provision("lab2.step2", solved=True)
+    aws.reset("lab2.step2", solved=True, confirm=True)
     assert aws.plan("lab2.step2", solved=True).empty
     tables = lab_cloud.client("dynamodb").list_tables()["TableNames"]
     assert "labkit-StateTable" in tables

@@ -30,7 +30,7 @@ TIMEOUT = 150.0
 def test_lab_1_rounds_are_exact_and_300_points_start_lab_2(workshop: Workshop) -> None:
     """With the lab-1 pipeline connected, three rounds score 100 each; the third reaches 300
     points and switches lab 2's failures and special trades on."""
-    workshop.provision("lab1.step3", solved=True)
+    workshop.reset("lab1.step3", solved=True, confirm=True)
     scores = workshop.scoreboard()
     results = [scores.play_round(messages=300, seed=s, timeout=TIMEOUT) for s in (1, 2, 3)]
     assert [r.exact for r in results] == [True] * 3, [r.lines() for r in results]
@@ -43,7 +43,7 @@ def test_lab_1_rounds_are_exact_and_300_points_start_lab_2(workshop: Workshop) -
 def test_round_sent_by_generator_lambda_is_exact(workshop: Workshop) -> None:
     """GeneratorLambda, with only PutRecords and ParameterTable reads, sends a round whose
     expected totals it computed itself; the pipeline matches them exactly."""
-    workshop.provision("lab1.step3", solved=True)
+    workshop.reset("lab1.step3", solved=True, confirm=True)
     result = workshop.scoreboard().play_round(
         messages=400, seed=5, generator="lambda", timeout=TIMEOUT
     )
@@ -56,7 +56,7 @@ def test_both_fixes_are_exact_under_failures_duplicates_and_stale_versions(
 ) -> None:
     """With the fixed StateLambda and ReduceLambda, a lab 2 round is exact although every
     stage failed after its writes at least once."""
-    workshop.provision("lab2.step2", solved=True)
+    workshop.reset("lab2.step2", solved=True, confirm=True)
     scores = workshop.scoreboard()
     scores.set_parameter("FAILURE_SEED", SEED_ALL_FAIL_FIRST[0])
     number = scores.board().played + 1
@@ -72,7 +72,7 @@ def test_both_fixes_are_exact_under_failures_duplicates_and_stale_versions(
 
 def test_starter_code_drifts_under_lab_2(workshop: Workshop) -> None:
     """The starter StateLambda and ReduceLambda under lab 2: the aggregates drift."""
-    workshop.provision("lab2.step1")
+    workshop.reset("lab2.step1", confirm=True)
     scores = workshop.scoreboard()
     scores.set_parameter("FAILURE_SEED", SEED_ALL_FAIL_FIRST[1])
     number = scores.board().played + 1
@@ -86,7 +86,7 @@ def test_state_fix_alone_still_double_counts_retried_reduce_batches(
 ) -> None:
     """Fixed StateLambda but starter ReduceLambda: a ReduceLambda batch that fails after its
     transaction is added again on retry, so the counts come out too high."""
-    workshop.provision("lab2.step2")
+    workshop.reset("lab2.step2", confirm=True)
     scores = workshop.scoreboard()
     scores.set_parameter("FAILURE_SEED", SEED_REDUCE_FAILS_FIRST[0])
     result = scores.play_round(messages=1000, seed=21, timeout=TIMEOUT)
@@ -100,7 +100,7 @@ def test_reduce_fix_alone_still_lets_stale_versions_through(
 ) -> None:
     """Fixed ReduceLambda but starter StateLambda: stale versions overwrite newer ones and
     the aggregates drift."""
-    workshop.provision("lab2.step2", solved=True)
+    workshop.reset("lab2.step2", solved=True, confirm=True)
     lambda_client = lab_cloud.client("lambda")
     lambda_client.update_function_code(
         FunctionName="StateLambda",

@@ -68,7 +68,7 @@ def test_teardown_leaves_nothing_of_the_lab_behind(
     )
     untouched = _everything(lab_cloud)
 
-    workshop.provision("lab2.step2", solved=True)
+    workshop.reset("lab2.step2", solved=True, confirm=True)
     result = workshop.scoreboard().play_round(messages=200, seed=1, special=False, timeout=120)
     assert result.exact
     iam.put_role_policy(

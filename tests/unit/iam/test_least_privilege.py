@@ -169,7 +169,7 @@ def test_get_records_on_table_arn() -> None:
     )
     hint = missing_for(report, "dynamodb:GetRecords")
     assert "is a table ARN, but dynamodb:GetRecords is needed on a stream ARN" in hint
-    assert "Use arn:aws:dynamodb:*:*:table/ReduceTable/stream/* for dynamodb:GetRecords" in hint
+    assert "Use `arn:aws:dynamodb:*:*:table/ReduceTable/stream/*` for dynamodb:GetRecords" in hint
     assert "resource-type-mismatch" in [p.code for p in report.problems]
 
 
@@ -201,7 +201,7 @@ def test_update_item_missing() -> None:
     report = check(changed(lambda d: d["Statement"].pop(3)))
     hint = missing_for(report, "dynamodb:UpdateItem")
     assert "no statement allows dynamodb:UpdateItem on table/AggregateTable" in hint
-    assert f'"Action": "dynamodb:UpdateItem" and "Resource": "{AGGREGATE}"' in hint
+    assert f"allows `dynamodb:UpdateItem` on `{AGGREGATE}`" in hint
 
 
 def test_put_item_instead_of_update_item() -> None:
@@ -211,7 +211,7 @@ def test_put_item_instead_of_update_item() -> None:
     )
     hint = missing_for(report, "dynamodb:UpdateItem")
     assert "allows only dynamodb:PutItem, not dynamodb:UpdateItem" in hint
-    assert "replace dynamodb:PutItem if the function does not call it" in hint
+    assert "replace `dynamodb:PutItem` with `dynamodb:UpdateItem`" in hint
     extra = [e for e in report.excess if e.kind is ExcessKind.OTHER_ACTIONS]
     assert extra and extra[0].actions == ("dynamodb:PutItem",)
 
@@ -239,7 +239,7 @@ def test_typo_in_action() -> None:
     report = check(changed(typo))
     hint = missing_for(report, "dynamodb:GetRecords")
     assert 'lists "dynamodb:GetRecord", which is not an AWS action' in hint
-    assert 'Change "dynamodb:GetRecord" to "dynamodb:GetRecords"' in hint
+    assert 'Change `"dynamodb:GetRecord"` to `"dynamodb:GetRecords"`' in hint
     assert [p.code for p in report.problems] == ["unknown-action"]
 
 
@@ -275,7 +275,7 @@ def test_wrong_region_hard_coded() -> None:
     )
     hint = missing_for(report, "dynamodb:GetItem")
     assert "names the region us-west-2, but the resource is in eu-west-1" in hint
-    assert "Change the region to eu-west-1, or use * for any region" in hint
+    assert "Change the region to eu-west-1 (or use * for any region)" in hint
 
 
 def test_wrong_account() -> None:

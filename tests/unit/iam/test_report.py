@@ -88,9 +88,9 @@ def test_text_has_marks_and_fixes() -> None:
     """The text form marks each line ✓, ✗ or ! and puts the fix under it."""
     text = str(sample())
     assert text.splitlines()[0] == "✗ ReduceLambdaPolicy: 3 things to fix."
-    assert "  ✗ dynamodb:UpdateItem on arn:aws:dynamodb:r:a:table/A: nothing allows it." in text
+    assert "  ✗ dynamodb:UpdateItem on table/A: nothing allows it." in text
     assert "      → Add it." in text
-    assert "  ✓ dynamodb:GetItem on arn:aws:dynamodb:r:a:table/P" in text
+    assert "  ✓ dynamodb:GetItem on table/P" in text
     assert '      → Allowed by ReduceLambdaPolicy "Write".' in text
     assert '  ✗ ReduceLambdaPolicy "Write": too much.' in text
     assert "  ! statement 1: careful." in text
@@ -151,7 +151,7 @@ def test_html_from_a_real_report() -> None:
     )
     html = report._repr_html_()
     assert "no statement allows dynamodb:UpdateItem on table/AggregateTable" in html
-    assert re.search(r"&quot;Action&quot;: &quot;dynamodb:UpdateItem&quot;", html)
+    assert re.search(r"<code[^>]*>dynamodb:UpdateItem</code>", html)
 
 
 def test_item_strings() -> None:

@@ -36,10 +36,11 @@ def test_every_step_provisions_and_a_second_plan_is_empty(moto_workshop: Worksho
     assert moto_workshop.plan(STEP_IDS[-1], solved=True).empty
 
 
-def test_provisioning_an_earlier_step_resets_the_lab(moto_workshop: Workshop) -> None:
-    """Going back to lab1.step1 removes the tables and mappings and restores starter code."""
+def test_resetting_to_an_earlier_step_takes_the_lab_back(moto_workshop: Workshop) -> None:
+    """A confirmed reset to lab1.step1 removes the tables and mappings and restores starter
+    code."""
     moto_workshop.provision("lab2.step2", solved=True)
-    report = moto_workshop.provision("lab1.step1")
+    report = moto_workshop.reset("lab1.step1", confirm=True)
     done = [o.call.description for o in report.outcomes]
     assert any("Delete table StateTable" in d for d in done)
     assert any("StateLambda:starter" in d for d in done)
