@@ -15,6 +15,21 @@ _INHERITED = ("PATH", "HOME", "SYSTEMROOT")
 _DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
+def template_env(parent_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The basics every worker starts from (and the fork server's template runs with)."""
+    parent = os.environ if parent_env is None else parent_env
+    env: dict[str, str] = {name: parent[name] for name in _INHERITED if name in parent}
+    env.setdefault("PATH", _DEFAULT_PATH)
+    env["LANG"] = "en_US.UTF-8"
+    # Lambda has no ~/.aws files and no instance metadata: a function must not pick up the
+    # learner's own profiles or credentials through HOME, nor wait on a metadata lookup.
+    env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env["TZ"] = ":UTC"
+    return env
+
+
 def worker_env(
     spec: FunctionSpec,
     *,
@@ -28,15 +43,7 @@ def worker_env(
     """Build the environment as Lambda does. Later layers win: inherited basics, ``base_env``,
     the function's own variables, Lambda's reserved variables, then ``extra_env`` (the execution
     role's credentials)."""
-    parent = os.environ if parent_env is None else parent_env
-    env: dict[str, str] = {name: parent[name] for name in _INHERITED if name in parent}
-    env.setdefault("PATH", _DEFAULT_PATH)
-    env["LANG"] = "en_US.UTF-8"
-    # Lambda has no ~/.aws files and no instance metadata: a function must not pick up the
-    # learner's own profiles or credentials through HOME, nor wait on a metadata lookup.
-    env["AWS_CONFIG_FILE"] = os.devnull
-    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
-    env["AWS_EC2_METADATA_DISABLED"] = "true"
+    env = template_env(parent_env)
     env.update(base_env)
     env.update(spec.environment)
     env.update(

@@ -11,10 +11,11 @@ from pathlib import Path
 from labkit.runtime import errors, logformat, protocol
 from labkit.runtime.capture import DEFAULT_OUTPUT_LIMIT
 from labkit.runtime.codecache import CodeCache
-from labkit.runtime.environment import config_digest, worker_env
+from labkit.runtime.environment import config_digest, template_env, worker_env
 from labkit.runtime.errors import InvokeError, RuntimeClosed
+from labkit.runtime.forkserver import ForkServer
 from labkit.runtime.pool import WorkerKey, WorkerPool
-from labkit.runtime.process import Exchange, WorkerProcess
+from labkit.runtime.process import Exchange, WorkerProcess, interpreter_command, package_dir
 from labkit.runtime.spec import FunctionSpec, InvocationResult, LogLine
 
 DEFAULT_INIT_TIMEOUT = 10.0
@@ -27,6 +28,7 @@ class ExecutorConfig:
     clock: Callable[[], float]
     init_timeout: float = DEFAULT_INIT_TIMEOUT
     output_limit: int = DEFAULT_OUTPUT_LIMIT
+    fork_workers: bool = True
 
 
 def _mb(kib: int) -> int:
@@ -93,6 +95,25 @@ class Executor:
         self._pool = pool
         self._code = CodeCache(config.work_dir / "code")
         self._runtime_dir = Path(__file__).resolve().parent
+        self._forkserver = (
+            ForkServer(
+                package_dir=package_dir(),
+                command=interpreter_command(),
+                env=template_env(),
+            )
+            if config.fork_workers
+            else None
+        )
+
+    @property
+    def template_pid(self) -> int | None:
+        """The fork server's template process, while it runs."""
+        return None if self._forkserver is None else self._forkserver.pid
+
+    def close(self) -> None:
+        """Stop the fork server (after the workers)."""
+        if self._forkserver is not None:
+            self._forkserver.close()
 
     @staticmethod
     def key_for(spec: FunctionSpec, extra_env: Mapping[str, str] | None) -> WorkerKey:
@@ -156,6 +177,7 @@ class Executor:
                 clock=self._config.clock,
                 output_limit=self._config.output_limit,
                 task_root=task_root,
+                forkserver=self._forkserver,
             )
         except OSError as exc:
             raise InvokeError(f"could not start a worker for {spec.name}: {exc}") from exc

@@ -25,6 +25,7 @@ import psutil
 
 from labkit.runtime import protocol
 from labkit.runtime.capture import DEFAULT_OUTPUT_LIMIT, OutputCollector
+from labkit.runtime.forkserver import ForkedChild, ForkServer
 from labkit.runtime.spec import LogLine
 
 log = logging.getLogger("labkit.runtime")
@@ -68,10 +69,15 @@ def package_dir() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
+def interpreter_command() -> list[str]:
+    """The current interpreter in safe-path mode, running the code that follows."""
+    return [sys.executable, "-P", "-c"]
+
+
 def worker_command() -> list[str]:
-    """How a worker starts: the current interpreter in safe-path mode, running
+    """How a cold worker starts: :func:`interpreter_command` running
     ``labkit.runtime.worker.main`` (the fds follow)."""
-    return [sys.executable, "-P", "-c", _BOOTSTRAP, str(package_dir())]
+    return [*interpreter_command(), _BOOTSTRAP, str(package_dir())]
 
 
 class WorkerProcess:
@@ -89,6 +95,7 @@ class WorkerProcess:
         clock: Callable[[], float],
         task_root: Path,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        forkserver: ForkServer | None = None,
     ) -> None:
         self.key = key
         self.task_root = task_root
@@ -114,8 +121,13 @@ class WorkerProcess:
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         self._out_r, out_w = os.pipe()
+        self._proc: subprocess.Popen[bytes] | ForkedChild
         try:
-            self._proc = subprocess.Popen(
+            forked = None
+            if forkserver is not None and forkserver.usable_for(env, task_root):
+                forked = forkserver.spawn(env=env, cwd=cwd, fds=(req_r, resp_w, out_w))
+            self.forked = forked is not None
+            self._proc = forked or subprocess.Popen(
                 [*worker_command(), str(req_r), str(resp_w)],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
@@ -306,8 +318,10 @@ def _wait_gone(processes: list[psutil.Process], timeout: float = 2.0) -> None:
             psutil.wait_procs(processes, timeout=timeout)
 
 
-def _reap(proc: subprocess.Popen[bytes]) -> tuple[int | None, int]:
+def _reap(proc: subprocess.Popen[bytes] | ForkedChild) -> tuple[int | None, int]:
     """Wait for a killed worker; its exit code and peak RSS in KiB."""
+    if isinstance(proc, ForkedChild):
+        return proc.wait(), maxrss_kib(proc.max_rss_kb)
     if proc.returncode is not None:
         return proc.returncode, 0
     try:

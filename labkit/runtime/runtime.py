@@ -71,6 +71,7 @@ class Runtime:
         init_timeout: float = DEFAULT_INIT_TIMEOUT,
         max_idle_workers: int = 16,
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
+        fork_workers: bool = True,
     ) -> None:
         self._work_dir = Path(work_dir)
         self._work_dir.mkdir(parents=True, exist_ok=True)
@@ -86,6 +87,7 @@ class Runtime:
                 clock=clock,
                 init_timeout=init_timeout,
                 output_limit=output_limit,
+                fork_workers=fork_workers,
             ),
             self._pool,
         )
@@ -103,7 +105,9 @@ class Runtime:
         )
         self._reaper.start()
         # If the owner forgets shutdown(), workers still go when the process exits.
-        self._finalizer = weakref.finalize(self, _stop_everything, self._stop, self._pool)
+        self._finalizer = weakref.finalize(
+            self, _stop_everything, self._stop, self._pool, self._executor
+        )
 
     # -- synchronous ---------------------------------------------------------------------------
 
@@ -297,6 +301,7 @@ class Runtime:
         self._stop.set()
         self._scheduler.close()
         self._pool.close()
+        self._executor.close()
 
     def __enter__(self) -> Runtime:
         return self
@@ -349,9 +354,10 @@ def _error_type(payload: bytes) -> str | None:
     return body.get("errorType") if isinstance(body, dict) else None
 
 
-def _stop_everything(stop: threading.Event, pool: WorkerPool) -> None:
+def _stop_everything(stop: threading.Event, pool: WorkerPool, executor: Executor) -> None:
     stop.set()
     pool.close(wait=0.5)
+    executor.close()
 
 
 def _reap_loop(stop: threading.Event, pool: WorkerPool, interval: float) -> None:
