@@ -112,6 +112,9 @@ def status_lines(document: dict[str, Any], *, verbose: bool = False) -> list[str
         f"endpoint  {document['endpoint']}",
         f"data dir  {document['data_dir']}",
     ]
+    memory = document.get("memory")
+    if memory:
+        out.append(_memory_line(memory))
     functions = document.get("functions") or {}
     rows: list[tuple[str, ...]] = []
     if functions:
@@ -171,6 +174,19 @@ def status_lines(document: dict[str, Any], *, verbose: bool = False) -> list[str
     else:
         out += ["", "Every counter: labkit status -v (or --json)."]
     return [_fit(line, STATUS_WIDTH) for line in out]
+
+
+def _memory_line(memory: dict[str, Any]) -> str:
+    """The cloud's and its workers' memory: PSS (shared pages once) beside RSS."""
+    workers = memory.get("total") or {}
+    cloud = memory.get("cloud") or {}
+    every = memory.get("all") or {}
+    return (
+        f"memory    {float(every.get('pss_mb') or 0):,.0f} MB in all (PSS): cloud "
+        f"{float(cloud.get('pss_mb') or 0):,.0f} MB, {int(workers.get('processes') or 0)} "
+        f"worker processes {float(workers.get('pss_mb') or 0):,.0f} MB "
+        f"(RSS {float(every.get('rss_mb') or 0):,.0f} MB)"
+    )
 
 
 _RIGHT_NUMBERS = ("left", "right", "right", "right", "left", "right", "left")

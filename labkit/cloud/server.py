@@ -19,6 +19,7 @@ from typing import Any
 from cheroot.wsgi import Server as WSGIServer
 
 from labkit.esm import IdleTimeout
+from labkit.runtime.memory import process_memory
 
 from . import ddb_streams, patches
 from .auth import Door
@@ -190,6 +191,19 @@ class Cloud:
             "cors_origins": list(self.cors_origins),
         }
 
+    def memory(self) -> dict[str, Any]:
+        """The cloud process and its function workers: RSS, PSS and USS in MB."""
+        figures = self.runtime.memory()
+        cloud = process_memory(os.getpid())
+        total = figures["total"]
+        return {
+            "cloud": cloud,
+            **figures,
+            "all": {
+                key: round(cloud[key] + total[key], 1) for key in ("rss_mb", "pss_mb", "uss_mb")
+            },
+        }
+
     def status(self) -> dict[str, Any]:
         return {
             **self.health(),
@@ -197,6 +211,7 @@ class Cloud:
             "snapshots_written": self.snapshots.saves,
             "snapshot_clean": self.snapshots.clean,
             "functions": self.runtime.stats(),
+            "memory": self.memory(),
             "event_source_mappings": self.esm.engine.stats(),
         }
 

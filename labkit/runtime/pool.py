@@ -184,6 +184,15 @@ class WorkerPool:
                 result[worker.function_name] = (idle, busy + 1)
         return result
 
+    def pids_by_function(self) -> dict[str, list[int]]:
+        """Process ids of the live workers, per function."""
+        with self._cond:
+            workers = [w for ws in self._idle.values() for w in ws] + list(self._busy)
+        result: dict[str, list[int]] = {}
+        for worker in workers:
+            result.setdefault(worker.function_name, []).append(worker.pid)
+        return result
+
     def pids(self) -> list[int]:
         """Process ids of all live workers (for diagnostics and tests)."""
         with self._cond:

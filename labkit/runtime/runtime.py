@@ -21,6 +21,7 @@ from labkit.runtime import errors
 from labkit.runtime.capture import DEFAULT_OUTPUT_LIMIT
 from labkit.runtime.errors import InvalidRuntime, InvokeError, RuntimeClosed, TooManyRequests
 from labkit.runtime.executor import DEFAULT_INIT_TIMEOUT, Executor, ExecutorConfig
+from labkit.runtime.memory import group_memory
 from labkit.runtime.pool import WorkerPool
 from labkit.runtime.scheduler import Scheduler, Ticket
 from labkit.runtime.spec import SUPPORTED_RUNTIMES, FunctionSpec, InvocationResult, LogLine
@@ -266,6 +267,18 @@ class Runtime:
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers."""
         return self._pool.pids()
+
+    def memory(self) -> dict[str, Any]:
+        """The workers' memory per function and the fork server's template, each as RSS, PSS
+        (shared pages counted once) and USS (unshared) in MB; ``total`` covers all of them."""
+        by_function = self._pool.pids_by_function()
+        template = self._executor.template_pid
+        pids = [pid for group in by_function.values() for pid in group]
+        return {
+            "functions": {name: group_memory(group) for name, group in sorted(by_function.items())},
+            "template": group_memory([template] if template else []),
+            "total": group_memory([*pids, *([template] if template else [])]),
+        }
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Per function: invocations, errors, throttles, timeouts, cold starts, warm (idle) and

@@ -7,12 +7,12 @@ boto3/botocore (no session, no client: those are made after the fork, in the wor
 the garbage collector's view of those objects so forked workers keep sharing their pages, then
 serves spawn requests until the control channel closes.
 
-A spawn request is one message (JSON: env, cwd, the package folder) with four file descriptors: a reply
-socket, the worker's request pipe, response pipe and output pipe. The template forks; the
-child becomes an ordinary worker (new session, fds 0/1/2 set up, everything else closed, its
-own environment) and runs ``labkit.runtime.worker.main``. The worker is forked through a
-go-between that exits at once, so the runtime (a child subreaper) adopts it and waits for it as
-for any child of its own. The template answers on the reply socket with the worker's pid.
+A spawn request is one message (JSON: env, cwd, the package folder) with four file
+descriptors: a reply socket, the worker's request pipe, response pipe and output pipe. The
+template forks; the child becomes an ordinary worker (new session, fds 0/1/2 set up, everything
+else closed, its own environment) and runs ``labkit.runtime.worker.main``. The worker is forked
+through a go-between that exits at once, so the runtime (a child subreaper) adopts it and waits
+for it as for any child of its own. The template answers on the reply socket with the pid.
 
 The template is single-threaded and holds no locks while it forks. Standard library (and
 boto3's own imports) only.
@@ -93,11 +93,14 @@ def _close_fds_except(keep: set[int]) -> None:
 def _fresh_stdio() -> None:
     """New sys.stdin/stdout/stderr on fds 0/1/2, as a fresh interpreter would have (the
     template's own were opened on /dev/null)."""
-    sys.stdin = sys.__stdin__ = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.stderr = sys.__stderr__ = open(  # noqa: SIM115
+    stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+    stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    stderr = open(  # noqa: SIM115
         2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False
     )
+    for name, stream in (("stdin", stdin), ("stdout", stdout), ("stderr", stderr)):
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
 
 
 WorkerMain = Callable[[list[str]], NoReturn]

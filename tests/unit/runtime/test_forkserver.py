@@ -1,0 +1,110 @@
+"""Workers are forked from a warm template, yet each is a fresh environment of its own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psutil
+
+from labkit.runtime import Runtime
+
+from .conftest import MakeSpec, payload
+
+PROBE = """
+import os, sys, time
+PRELOADED = "botocore" in sys.modules
+STATE = []
+
+def lambda_handler(event, context):
+    STATE.append(1)
+    os.environ["LEFT_BEHIND"] = "yes"
+    return {
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "preloaded": PRELOADED,
+        "state": len(STATE),
+        "left": os.environ.get("LEFT_BEHIND_BEFORE"),
+        "mine": os.environ.get("MINE"),
+        "zone": time.strftime("%Z"),
+        "labkit": "labkit" in sys.modules,
+    }
+"""
+
+
+def test_worker_is_forked_from_the_warm_template(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """A worker starts with boto3 already imported, as a child of the runtime's process."""
+    seen = payload(runtime.invoke(make_spec(PROBE), b"{}"))
+    assert seen["preloaded"] is True
+    assert seen["ppid"] == os.getpid()
+    assert seen["zone"] == "UTC" and seen["labkit"] is False
+    template = runtime.memory()["template"]
+    assert template["processes"] == 1
+
+
+def test_forked_workers_keep_their_own_state(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """Module state and environment changes stay in one function's worker."""
+    first = payload(runtime.invoke(make_spec(PROBE, name="a", environment={"MINE": "a"}), b"{}"))
+    again = payload(runtime.invoke(make_spec(PROBE, name="a", environment={"MINE": "a"}), b"{}"))
+    other = payload(runtime.invoke(make_spec(PROBE, name="b", environment={"MINE": "b"}), b"{}"))
+    assert (first["state"], again["state"], other["state"]) == (1, 2, 1)
+    assert first["pid"] == again["pid"] != other["pid"]
+    assert (first["mine"], other["mine"]) == ("a", "b")
+    assert other["left"] is None
+
+
+def test_bundled_package_wins_over_the_template(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """A function that ships its own boto3 imports its own copy, not the template's."""
+    spec = make_spec(
+        files={
+            "boto3/__init__.py": "WHO = 'bundled'\n",
+            "lambda_function.py": (
+                "import boto3\ndef lambda_handler(event, context):\n    return boto3.WHO\n"
+            ),
+        }
+    )
+    assert payload(runtime.invoke(spec, b"{}")) == "bundled"
+
+
+def test_python_variables_take_effect(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """A PYTHON* variable the interpreter reads at start-up still takes effect."""
+    code = "import sys\ndef lambda_handler(e, c):\n    return sys.flags.dont_write_bytecode\n"
+    spec = make_spec(code, environment={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert payload(runtime.invoke(spec, b"{}")) == 1
+
+
+def test_crash_resets_the_environment_but_an_error_does_not(
+    runtime: Runtime, make_spec: MakeSpec
+) -> None:
+    """A handled error keeps the worker; a crash replaces it with a newly forked one."""
+    code = (
+        "import os\n"
+        "def lambda_handler(event, context):\n"
+        "    if event == 'raise':\n        raise ValueError('no')\n"
+        "    if event == 'crash':\n        os._exit(3)\n"
+        "    return os.getpid()\n"
+    )
+    spec = make_spec(code)
+    pid = payload(runtime.invoke(spec, b'"hi"'))
+    assert runtime.invoke(spec, b'"raise"').function_error == "Unhandled"
+    assert payload(runtime.invoke(spec, b'"hi"')) == pid
+    assert runtime.invoke(spec, b'"crash"').function_error == "Unhandled"
+    assert payload(runtime.invoke(spec, b'"hi"')) != pid
+    assert runtime.stats()["fn"]["cold_starts"] == 2
+
+
+def test_memory_counts_shared_pages_once(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """Worker memory is reported as RSS, PSS and USS, with USS ≤ PSS ≤ RSS."""
+    pid = payload(runtime.invoke(make_spec(PROBE), b"{}"))["pid"]
+    figures = runtime.memory()["functions"]["fn"]
+    assert figures["processes"] == 1
+    assert 0 < figures["uss_mb"] <= figures["pss_mb"] <= figures["rss_mb"]
+    assert psutil.Process(pid).is_running()
+
+
+def test_cold_workers_when_forking_is_off(tmp_path: Path, make_spec: MakeSpec) -> None:
+    """With forking switched off a worker is a fresh interpreter without boto3 loaded."""
+    with Runtime(tmp_path / "rt", base_env={}, fork_workers=False) as runtime:
+        seen = payload(runtime.invoke(make_spec(PROBE), b"{}"))
+        assert seen["preloaded"] is False and seen["ppid"] == os.getpid()
+        assert runtime.memory()["template"]["processes"] == 0
