@@ -276,7 +276,7 @@ class Runtime:
         pids = [pid for group in by_function.values() for pid in group]
         return {
             "functions": {name: group_memory(group) for name, group in sorted(by_function.items())},
-            "template": group_memory([template] if template else []),
+            "template": {"pid": template, **group_memory([template] if template else [])},
             "total": group_memory([*pids, *([template] if template else [])]),
         }
 

@@ -108,3 +108,50 @@ def test_cold_workers_when_forking_is_off(tmp_path: Path, make_spec: MakeSpec) -
         seen = payload(runtime.invoke(make_spec(PROBE), b"{}"))
         assert seen["preloaded"] is False and seen["ppid"] == os.getpid()
         assert runtime.memory()["template"]["processes"] == 0
+
+
+SHARED_DATA_PROBE = """
+import json, sys, types
+root = sys.argv[1]
+for name, path in (("labkit", root), ("labkit.runtime", root + "/runtime")):
+    stub = types.ModuleType(name)
+    stub.__path__ = [path]
+    sys.modules[name] = stub
+from labkit.runtime import template
+if sys.argv[2] == "shared":
+    template._share_botocore_data()
+import boto3
+seen = {}
+for round_ in range(2):  # a second session reads the data the first one used
+    session = boto3.session.Session()
+    for service in template.SHARED_SERVICES:
+        for region in ("us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1"):
+            client = session.client(service, region_name=region, aws_access_key_id="a",
+                                    aws_secret_access_key="b")
+            model = client.meta.service_model
+            seen[f"{round_} {service} {region}"] = [
+                client.meta.endpoint_url, client.meta.partition, model.signature_version,
+                sorted(model.operation_names),
+            ]
+print(json.dumps(seen, sort_keys=True))
+"""
+
+
+def test_shared_botocore_data_gives_the_same_clients(tmp_path: Path) -> None:
+    """Clients made with the template's shared botocore data match those of a fresh process."""
+    import subprocess
+    import sys
+
+    from labkit.runtime.process import package_dir
+
+    def probe(mode: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-P", "-c", SHARED_DATA_PROBE, str(package_dir()), mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={"PATH": os.environ.get("PATH", ""), "AWS_CONFIG_FILE": os.devnull},
+        ).stdout
+
+    assert probe("shared") == probe("fresh")
