@@ -2,9 +2,11 @@
 
 ``Runtime`` runs handlers in warm worker subprocesses, one per concurrent execution, with Lambda's
 context object, environment variables, timeouts, error payloads and log lines (START, END,
-REPORT). It knows nothing of streams or of the cloud around it: callers hand it a
-``FunctionSpec`` and a payload and get an ``InvocationResult`` back; log lines also go to the
-optional ``log_sink``.
+REPORT). Workers are forked from a template process that has already imported boto3 and
+botocore (``forkserver``), so a cold start costs milliseconds; each is still a process of its
+own per execution environment. It knows nothing of streams or of the cloud around it: callers
+hand it a ``FunctionSpec`` and a payload and get an ``InvocationResult`` back; log lines also go
+to the optional ``log_sink``.
 
 Every declared runtime in ``SUPPORTED_RUNTIMES`` runs on the interpreter that runs labkit
 (``sys.executable``); the declared version only shows in ``AWS_EXECUTION_ENV`` and the logs.
