@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.runtime import errors, logformat, protocol
+from labkit.runtime.bootstrap import interpreter_command, package_dir
 from labkit.runtime.capture import DEFAULT_OUTPUT_LIMIT
 from labkit.runtime.codecache import CodeCache
 from labkit.runtime.environment import config_digest, template_env, worker_env
 from labkit.runtime.errors import InvokeError, RuntimeClosed
 from labkit.runtime.forkserver import ForkServer
 from labkit.runtime.pool import WorkerKey, WorkerPool
-from labkit.runtime.process import Exchange, WorkerProcess, interpreter_command, package_dir
+from labkit.runtime.process import Exchange, WorkerProcess
 from labkit.runtime.spec import FunctionSpec, InvocationResult, LogLine
 
 DEFAULT_INIT_TIMEOUT = 10.0

@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from labkit.runtime.bootstrap import bootstrap_source
+
 log = logging.getLogger("labkit.runtime")
 
 _READY_SECONDS = 60.0
@@ -34,20 +36,11 @@ _SPAWN_SECONDS = 10.0
 _EXIT_SECONDS = 5.0
 _PR_SET_CHILD_SUBREAPER = 36
 
-# Loads the template like process.py loads a worker: stand-in package modules for labkit and
-# labkit.runtime, dropped once the modules are loaded.
-_TEMPLATE_BOOTSTRAP = """\
-import sys, types
-root = sys.argv[1]
-for name, path in (("labkit", root), ("labkit.runtime", root + "/runtime")):
-    stub = types.ModuleType(name)
-    stub.__path__ = [path]
-    sys.modules[name] = stub
-from labkit.runtime.worker import main as worker_main
-from labkit.runtime.template import main
-del sys.modules["labkit"], sys.modules["labkit.runtime"]
-main(sys.argv[1:], worker_main)
-"""
+_TEMPLATE_BOOTSTRAP = bootstrap_source(
+    "from labkit.runtime.worker import main as worker_main\n"
+    "from labkit.runtime.template import main",
+    "main(sys.argv[1:], worker_main)",
+)
 
 
 class ForkedChild:

@@ -24,6 +24,7 @@ from typing import Any
 import psutil
 
 from labkit.runtime import protocol
+from labkit.runtime.bootstrap import bootstrap_source, interpreter_command, package_dir
 from labkit.runtime.capture import DEFAULT_OUTPUT_LIMIT, OutputCollector
 from labkit.runtime.forkserver import ForkedChild, ForkServer
 from labkit.runtime.spec import LogLine
@@ -48,30 +49,7 @@ class Exchange:
     exited: bool = False
 
 
-# Loads labkit.runtime.worker without running labkit/__init__.py (which pulls in the whole
-# kit): stand-in package modules point at the source folders, and are dropped again once the
-# worker's modules are loaded, so user code sees an ordinary sys.modules.
-_BOOTSTRAP = """\
-import sys, types
-root = sys.argv[1]
-for name, path in (("labkit", root), ("labkit.runtime", root + "/runtime")):
-    stub = types.ModuleType(name)
-    stub.__path__ = [path]
-    sys.modules[name] = stub
-from labkit.runtime.worker import main
-del sys.modules["labkit"], sys.modules["labkit.runtime"]
-main(sys.argv[1:])
-"""
-
-
-def package_dir() -> Path:
-    """The ``labkit`` package's folder."""
-    return Path(__file__).resolve().parents[1]
-
-
-def interpreter_command() -> list[str]:
-    """The current interpreter in safe-path mode, running the code that follows."""
-    return [sys.executable, "-P", "-c"]
+_BOOTSTRAP = bootstrap_source("from labkit.runtime.worker import main", "main(sys.argv[1:])")
 
 
 def worker_command() -> list[str]:

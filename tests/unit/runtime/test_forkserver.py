@@ -142,7 +142,7 @@ def test_shared_botocore_data_gives_the_same_clients(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    from labkit.runtime.process import package_dir
+    from labkit.runtime.bootstrap import package_dir
 
     def probe(mode: str) -> str:
         return subprocess.run(
