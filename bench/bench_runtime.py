@@ -104,7 +104,7 @@ def first_invocations(functions: int) -> dict[str, Any]:
             "rss": stats_of([w["rss_mb"] for w in workers]),
             "pss": stats_of([w["pss_mb"] for w in workers]),
             "uss": stats_of(uss),
-            "template": status.get("memory", {}).get("template"),
+            "templates": status.get("memory", {}).get("templates"),
             "goal_uss_mb": UNSHARED_GOAL_MB,
             "meets_goal": max(uss) <= UNSHARED_GOAL_MB,
         },
@@ -112,12 +112,12 @@ def first_invocations(functions: int) -> dict[str, Any]:
 
 
 def _worker_pids(cloud_pid: int, status: dict[str, Any]) -> list[int]:
-    """The function workers: the cloud's child processes other than the template and any
+    """The function workers: the cloud's child processes other than the templates and any
     snapshot being written."""
     import psutil
 
-    template = (status.get("memory") or {}).get("template") or {}
-    skip = {int(template["pid"])} if template.get("pid") else set()
+    templates = (status.get("memory") or {}).get("templates") or {}
+    skip = set(templates.get("pids") or ())
     pids = []
     for child in psutil.Process(cloud_pid).children():
         cmdline = " ".join(child.cmdline())

@@ -106,10 +106,9 @@ class Executor:
             else None
         )
 
-    @property
-    def template_pid(self) -> int | None:
-        """The fork server's template process, while it runs."""
-        return None if self._forkserver is None else self._forkserver.pid
+    def template_pids(self) -> list[int]:
+        """The fork server's running template processes."""
+        return [] if self._forkserver is None else self._forkserver.pids()
 
     def close(self) -> None:
         """Stop the fork server (after the workers)."""

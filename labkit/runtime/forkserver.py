@@ -86,25 +86,20 @@ def become_subreaper() -> bool:
         return False
 
 
-class ForkServer:
-    """Starts the template at once; :meth:`spawn` forks a worker from it."""
+class _Template:
+    """One template process: started at once, greeted once, asked to fork."""
 
-    def __init__(self, *, package_dir: Path, command: list[str], env: Mapping[str, str]) -> None:
-        self._package_dir = package_dir
-        self._lock = threading.Lock()
-        self._preloaded: frozenset[str] = frozenset()
-        self._ready = False
-        self._broken = False
-        self._shadowing: dict[str, bool] = {}
-        self._proc: subprocess.Popen[bytes] | None = None
-        if not become_subreaper():
-            log.info("this system cannot adopt forked workers; workers start cold")
-            self._broken = True
-            return
-        self._control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    def __init__(self, number: int, command: list[str], env: Mapping[str, str]) -> None:
+        self.number = number
+        self.preloaded: frozenset[str] = frozenset()
+        self.ready = False
+        self.broken = False
+        self.lock = threading.Lock()
+        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc: subprocess.Popen[bytes] | None = None
         try:
-            self._proc = subprocess.Popen(
-                [*command, _TEMPLATE_BOOTSTRAP, str(package_dir), str(theirs.fileno())],
+            self.proc = subprocess.Popen(
+                [*command, str(theirs.fileno())],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -115,75 +110,46 @@ class ForkServer:
                 close_fds=True,
             )
         except OSError as exc:
-            log.warning("the fork server did not start (%s); workers start cold", exc)
-            self._proc = None
-            self._broken = True
+            log.warning("a fork server template did not start (%s)", exc)
+            self.broken = True
         finally:
             theirs.close()
 
     @property
     def pid(self) -> int | None:
-        """The template's pid while it runs."""
-        if self._proc is None or self._proc.poll() is not None:
+        if self.proc is None or self.proc.poll() is not None:
             return None
-        return self._proc.pid
+        return self.proc.pid
 
-    def _await_ready(self) -> bool:
-        """Wait (once) for the template's greeting. Call with the lock held."""
-        if self._ready or self._broken:
-            return self._ready
-        readable, _, _ = select.select([self._control], [], [], _READY_SECONDS)
-        data = b""
-        if readable:
-            with contextlib.suppress(OSError):
-                data = self._control.recv(1 << 20)
-        if not data:
-            log.warning("the fork server did not answer; workers start cold")
-            self._broken = True
-            return False
-        greeting = json.loads(data)
-        self._preloaded = frozenset(str(name) for name in greeting.get("preloaded", ()))
-        self._ready = True
-        return True
-
-    def usable_for(self, env: Mapping[str, str], task_root: Path) -> bool:
-        """Whether a worker with ``env`` and code in ``task_root`` may be forked."""
-        if any(name.startswith("PYTHON") for name in env):
-            return False
-        with self._lock:
-            if not self._await_ready():
+    def await_ready(self) -> bool:
+        """Wait (once) for the template's greeting."""
+        with self.lock:
+            if self.ready or self.broken:
+                return self.ready
+            readable, _, _ = select.select([self.control], [], [], _READY_SECONDS)
+            data = b""
+            if readable:
+                with contextlib.suppress(OSError):
+                    data = self.control.recv(1 << 20)
+            if not data:
+                log.warning("a fork server template did not answer")
+                self.broken = True
                 return False
-            key = str(task_root)
-            if key not in self._shadowing:
-                try:
-                    names = {entry.split(".", 1)[0] for entry in os.listdir(task_root)}
-                except OSError:
-                    names = set()
-                self._shadowing[key] = bool(names & self._preloaded)
-            return not self._shadowing[key]
+            greeting = json.loads(data)
+            self.preloaded = frozenset(str(name) for name in greeting.get("preloaded", ()))
+            self.ready = True
+            return True
 
-    def spawn(
-        self, *, env: Mapping[str, str], cwd: Path, fds: tuple[int, int, int]
-    ) -> ForkedChild | None:
-        """Fork a worker with the request pipe, response pipe and output pipe ``fds``; None when
-        the fork server cannot (the caller starts the worker cold)."""
+    def fork(self, request: dict[str, Any], fds: tuple[int, int, int]) -> ForkedChild | None:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        request: dict[str, Any] = {
-            "env": dict(env),
-            "cwd": str(cwd),
-            "root": str(self._package_dir),
-        }
         try:
-            with self._lock:
-                if not self._await_ready():
-                    mine.close()
-                    return None
+            with self.lock:
                 socket.send_fds(
-                    self._control, [json.dumps(request).encode()], [theirs.fileno(), *fds]
+                    self.control, [json.dumps(request).encode()], [theirs.fileno(), *fds]
                 )
         except OSError as exc:
-            log.warning("the fork server failed (%s); workers start cold", exc)
-            self._broken = True
+            log.warning("a fork server template failed (%s)", exc)
+            self.broken = True
             mine.close()
             return None
         finally:
@@ -201,13 +167,106 @@ class ForkServer:
         return ForkedChild(int(answer["pid"]))
 
     def close(self) -> None:
-        """Stop the template (its idle workers must have been stopped first). Idempotent."""
-        self._broken = True
+        self.broken = True
         with contextlib.suppress(OSError):
-            self._control.close()
-        if self._proc is not None:
+            self.control.close()
+        if self.proc is not None:
             try:
-                self._proc.wait(timeout=_EXIT_SECONDS)
+                self.proc.wait(timeout=_EXIT_SECONDS)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+                self.proc.kill()
+                self.proc.wait()
+
+
+class ForkServer:
+    """Warm templates to fork workers from.
+
+    Each template forks at most one execution environment per function: a function's every
+    environment then comes from a different interpreter, with its own string-hash seed, as on
+    AWS (a set's order differs between environments; a check relies on that). Different
+    functions share a template, and with it the pages it imported. One unused template is kept
+    ready; at most :data:`MAX_TEMPLATES` run (the oldest is stopped; its workers run on).
+    """
+
+    MAX_TEMPLATES = 4
+
+    def __init__(self, *, package_dir: Path, command: list[str], env: Mapping[str, str]) -> None:
+        self._package_dir = package_dir
+        self._command = [*command, _TEMPLATE_BOOTSTRAP, str(package_dir)]
+        self._env = dict(env)
+        self._lock = threading.Lock()
+        self._templates: list[_Template] = []
+        self._used: dict[str, set[int]] = {}
+        self._started = 0
+        self._shadowing: dict[str, bool] = {}
+        self._closed = not become_subreaper()
+        if self._closed:
+            log.info("this system cannot adopt forked workers; workers start cold")
+            return
+        self._add_template()
+
+    def _add_template(self) -> _Template:
+        """Start one more template (call with the lock held, or from __init__)."""
+        template = _Template(self._started, self._command, self._env)
+        self._started += 1
+        self._templates.append(template)
+        while len(self._templates) > self.MAX_TEMPLATES:
+            threading.Thread(target=self._templates.pop(0).close, daemon=True).start()
+        return template
+
+    def pids(self) -> list[int]:
+        """The running templates' pids."""
+        with self._lock:
+            templates = list(self._templates)
+        return [pid for pid in (t.pid for t in templates) if pid is not None]
+
+    def _choose(self, function: str) -> _Template | None:
+        """The template this function's next environment comes from."""
+        with self._lock:
+            if self._closed:
+                return None
+            used = self._used.setdefault(function, set())
+            template = next(
+                (t for t in self._templates if t.number not in used and not t.broken), None
+            )
+            if template is None:
+                template = self._add_template()
+            used.add(template.number)
+            if all(any(t.number in u for u in self._used.values()) for t in self._templates):
+                self._add_template()  # keep one unused template ready
+            return template
+
+    def usable_for(self, env: Mapping[str, str], task_root: Path) -> bool:
+        """Whether a worker with ``env`` and code in ``task_root`` may be forked."""
+        if self._closed or any(name.startswith("PYTHON") for name in env):
+            return False
+        first = next(iter(self._templates), None)
+        if first is None or not first.await_ready():
+            return False
+        key = str(task_root)
+        if key not in self._shadowing:
+            try:
+                names = {entry.split(".", 1)[0] for entry in os.listdir(task_root)}
+            except OSError:
+                names = set()
+            self._shadowing[key] = bool(names & first.preloaded)
+        return not self._shadowing[key]
+
+    def spawn(
+        self, *, function: str, env: Mapping[str, str], cwd: Path, fds: tuple[int, int, int]
+    ) -> ForkedChild | None:
+        """Fork an environment of ``function`` with the request pipe, response pipe and output
+        pipe ``fds``; None when that is not possible (the caller starts the worker cold)."""
+        template = self._choose(function)
+        if template is None or not template.await_ready():
+            return None
+        request = {"env": dict(env), "cwd": str(cwd), "root": str(self._package_dir)}
+        return template.fork(request, fds)
+
+    def close(self) -> None:
+        """Stop the templates (workers forked from them run on). Idempotent."""
+        with self._lock:
+            self._closed = True
+            templates, self._templates = self._templates, []
+        for template in templates:
+            template.close()

@@ -103,7 +103,9 @@ class WorkerProcess:
         try:
             forked = None
             if forkserver is not None and forkserver.usable_for(env, task_root):
-                forked = forkserver.spawn(env=env, cwd=cwd, fds=(req_r, resp_w, out_w))
+                forked = forkserver.spawn(
+                    function=function_name, env=env, cwd=cwd, fds=(req_r, resp_w, out_w)
+                )
             self.forked = forked is not None
             self._proc = forked or subprocess.Popen(
                 [*worker_command(), str(req_r), str(resp_w)],

@@ -269,15 +269,15 @@ class Runtime:
         return self._pool.pids()
 
     def memory(self) -> dict[str, Any]:
-        """The workers' memory per function and the fork server's template, each as RSS, PSS
+        """The workers' memory per function and the fork server's templates, each as RSS, PSS
         (shared pages counted once) and USS (unshared) in MB; ``total`` covers all of them."""
         by_function = self._pool.pids_by_function()
-        template = self._executor.template_pid
+        templates = self._executor.template_pids()
         pids = [pid for group in by_function.values() for pid in group]
         return {
             "functions": {name: group_memory(group) for name, group in sorted(by_function.items())},
-            "template": {"pid": template, **group_memory([template] if template else [])},
-            "total": group_memory([*pids, *([template] if template else [])]),
+            "templates": {"pids": templates, **group_memory(templates)},
+            "total": group_memory([*pids, *templates]),
         }
 
     def stats(self) -> dict[str, dict[str, Any]]:

@@ -38,14 +38,15 @@ def test_worker_is_forked_from_the_warm_template(runtime: Runtime, make_spec: Ma
     assert seen["preloaded"] is True
     assert seen["ppid"] == os.getpid()
     assert seen["zone"] == "UTC" and seen["labkit"] is False
-    template = runtime.memory()["template"]
-    assert template["processes"] == 1
+    assert seen["pid"] not in runtime.memory()["templates"]["pids"]
+    assert runtime.memory()["templates"]["processes"] >= 1
 
 
 def test_forked_workers_keep_their_own_state(runtime: Runtime, make_spec: MakeSpec) -> None:
     """Module state and environment changes stay in one function's worker."""
-    first = payload(runtime.invoke(make_spec(PROBE, name="a", environment={"MINE": "a"}), b"{}"))
-    again = payload(runtime.invoke(make_spec(PROBE, name="a", environment={"MINE": "a"}), b"{}"))
+    spec = make_spec(PROBE, name="a", environment={"MINE": "a"})  # once: a zip has a timestamp
+    first = payload(runtime.invoke(spec, b"{}"))
+    again = payload(runtime.invoke(spec, b"{}"))
     other = payload(runtime.invoke(make_spec(PROBE, name="b", environment={"MINE": "b"}), b"{}"))
     assert (first["state"], again["state"], other["state"]) == (1, 2, 1)
     assert first["pid"] == again["pid"] != other["pid"]
@@ -71,6 +72,24 @@ def test_python_variables_take_effect(runtime: Runtime, make_spec: MakeSpec) -> 
     code = "import sys\ndef lambda_handler(e, c):\n    return sys.flags.dont_write_bytecode\n"
     spec = make_spec(code, environment={"PYTHONDONTWRITEBYTECODE": "1"})
     assert payload(runtime.invoke(spec, b"{}")) == 1
+
+
+def test_each_environment_has_its_own_hash_seed(runtime: Runtime, make_spec: MakeSpec) -> None:
+    """Two environments of one function order a set of strings independently, as on AWS."""
+    code = (
+        "import os, sys\n"
+        "def lambda_handler(event, context):\n"
+        "    if event == 'crash':\n        os._exit(3)\n"
+        "    return [hash('labkit-seed'), 'botocore' in sys.modules]\n"
+    )
+    spec = make_spec(code)
+    seeds = []
+    for _ in range(3):
+        seed, forked = payload(runtime.invoke(spec, b'"hi"'))
+        assert forked
+        seeds.append(seed)
+        runtime.invoke(spec, b'"crash"')
+    assert len(set(seeds)) == 3
 
 
 def test_crash_resets_the_environment_but_an_error_does_not(
@@ -107,7 +126,7 @@ def test_cold_workers_when_forking_is_off(tmp_path: Path, make_spec: MakeSpec) -
     with Runtime(tmp_path / "rt", base_env={}, fork_workers=False) as runtime:
         seen = payload(runtime.invoke(make_spec(PROBE), b"{}"))
         assert seen["preloaded"] is False and seen["ppid"] == os.getpid()
-        assert runtime.memory()["template"]["processes"] == 0
+        assert runtime.memory()["templates"]["processes"] == 0
 
 
 SHARED_DATA_PROBE = """
