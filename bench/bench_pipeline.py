@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelization", type=int, help="StateLambda mapping factor")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2,000; 5,000 exact")
     parser.add_argument("--skip-exactness", action="store_true")
+    parser.add_argument("--label", default="pipeline", help="results file name")
     args = parser.parse_args(argv)
     if args.quick:
         args.messages, args.rounds, args.exact_messages = 2_000, 2, 5_000
@@ -214,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         results["exactness_under_faults"] = exactness_under_faults(
             settings, args.exact_messages, seed=2024
         )
-    path = write_results("pipeline", results)
+    path = write_results(args.label, results)
     speed = results["speed_and_memory"]
     print(
         f"round of {args.messages}: {speed['first_round_seconds']} s "
