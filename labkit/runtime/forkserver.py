@@ -184,8 +184,9 @@ class ForkServer:
     Each template forks at most one execution environment per function: a function's every
     environment then comes from a different interpreter, with its own string-hash seed, as on
     AWS (a set's order differs between environments; a check relies on that). Different
-    functions share a template, and with it the pages it imported. One unused template is kept
-    ready; at most :data:`MAX_TEMPLATES` run (the oldest is stopped; its workers run on).
+    functions share a template, and with it the pages it imported. Once a function has needed a
+    new template, one more is started ahead of the next need; at most :data:`MAX_TEMPLATES` run
+    (the oldest is stopped; its workers run on).
     """
 
     MAX_TEMPLATES = 4
@@ -231,9 +232,9 @@ class ForkServer:
             )
             if template is None:
                 template = self._add_template()
+                # A function needed another environment: have a template ready for the next.
+                self._add_template()
             used.add(template.number)
-            if all(any(t.number in u for u in self._used.values()) for t in self._templates):
-                self._add_template()  # keep one unused template ready
             return template
 
     def usable_for(self, env: Mapping[str, str], task_root: Path) -> bool:
