@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from labkit.lab.names import LabSettings
@@ -137,15 +137,18 @@ class Experiments:
                 self._set_enabled(True)
 
     # -- writing -----------------------------------------------------------------------------
-    def put(self, *specs: str | Mapping[str, Any]) -> list[str]:
-        """Write items to ErrorsSource so they arrive together; returns their ids.
+    def put(self, *specs: str | Mapping[str, Any], together: bool = True) -> list[str]:
+        """Write items to ErrorsSource; returns their ids.
 
         ``"a"`` is processed, ``"b:fail"`` always fails (a poison record), ``"c:fail-once"``
-        fails on its first attempt only; a dict may add attributes such as ``amount``.
+        fails on its first attempt only; a dict may add attributes such as ``amount``. With
+        ``together`` (the default) the mapping is paused while they are written, so they
+        arrive as one batch. Pausing ends an open tumbling window's state, so window
+        experiments write with ``together=False``.
         """
         items = [item_of(spec) for spec in specs]
         ddb = self.client("dynamodb")
-        with self.paused():
+        with self.paused() if together else nullcontext():
             for item in items:
                 ddb.put_item(TableName=self.names.source, Item=item)
         return [item["id"]["S"] for item in items]

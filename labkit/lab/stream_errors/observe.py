@@ -87,6 +87,12 @@ class FailureRecord:
         return int(self.start) <= int(sequence) <= int(self.end)
 
 
+def _code(error: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(error, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def _scan(client: ClientFactory, table: str) -> Iterator[dict[str, Any]]:
     ddb = client("dynamodb")
     request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
@@ -126,15 +132,22 @@ def invocations(client: ClientFactory, names: StreamErrorsNames) -> list[Invocat
     return sorted(found, key=lambda invocation: invocation.at)
 
 
+def processed_counts(client: ClientFactory, names: StreamErrorsNames) -> dict[str, int]:
+    """How many times each record (by sequence number) was processed successfully."""
+    counts: dict[str, int] = {}
+    for item in _scan(client, names.invocations):
+        key = item["invocation"]["S"]
+        if key.startswith("#done:"):
+            counts[key.removeprefix("#done:")] = int(item.get("seen", {}).get("N", "0"))
+    return counts
+
+
 def stream_arn(client: ClientFactory, names: StreamErrorsNames) -> str | None:
     """ErrorsSource's current stream, or None without a table or a stream."""
     try:
         table = client("dynamodb").describe_table(TableName=names.source)["Table"]
     except Exception as error:
-        if (
-            getattr(error, "response", {}).get("Error", {}).get("Code")
-            == "ResourceNotFoundException"
-        ):
+        if _code(error) == "ResourceNotFoundException":
             return None
         raise
     latest = table.get("LatestStreamArn")
@@ -151,10 +164,7 @@ def mapping(client: ClientFactory, names: StreamErrorsNames) -> dict[str, Any] |
     try:
         found = lam.list_event_source_mappings(FunctionName=names.processor, EventSourceArn=arn)
     except Exception as error:
-        if (
-            getattr(error, "response", {}).get("Error", {}).get("Code")
-            == "ResourceNotFoundException"
-        ):
+        if _code(error) == "ResourceNotFoundException":
             return None
         raise
     mappings: list[dict[str, Any]] = found.get("EventSourceMappings", [])
@@ -166,7 +176,7 @@ def queue_url(client: ClientFactory, names: StreamErrorsNames) -> str | None:
     try:
         return str(sqs.get_queue_url(QueueName=names.queue)["QueueUrl"])
     except Exception as error:
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
+        code = _code(error)
         if "NonExistentQueue" in code or code == "QueueDoesNotExist":
             return None
         raise
@@ -240,9 +250,7 @@ def clear(client: ClientFactory, names: StreamErrorsNames) -> None:
         try:
             items = list(_scan(client, table))
         except Exception as error:
-            if getattr(error, "response", {}).get("Error", {}).get("Code") == (
-                "ResourceNotFoundException"
-            ):
+            if _code(error) == ("ResourceNotFoundException"):
                 continue
             raise
         for item in items:

@@ -9,7 +9,9 @@ An item's ``behaviour`` attribute chooses what happens when the processor meets 
 Every invocation is written to the invocations table (``INVOCATIONS_TABLE``): the first and
 last sequence number of its batch, the item ids, which attempt at this exact batch it is, and
 how it ended. labkit's invocation view reads that table, so what you see does not depend on
-log timing. Counters live in the same table under keys that start with ``#``.
+log timing. Counters live in the same table under keys that start with ``#``: how often each
+batch was tried, and how often each record was processed successfully (``#done:`` and its
+sequence number), so duplicates and lost records show whatever the handler looks like.
 """
 
 import os
@@ -57,12 +59,12 @@ def _count(key: str) -> int:
 def process(record: dict[str, Any]) -> None:
     """Handle one record as its item asks; raises PoisonRecord for a failing one."""
     wanted = behaviour(record)
+    sequence = record["dynamodb"]["SequenceNumber"]
     if wanted == "fail":
         raise PoisonRecord(f"item {item_id(record)} is poison: it fails every time")
-    if wanted == "fail-once":
-        sequence = record["dynamodb"]["SequenceNumber"]
-        if _count(f"#seen:{sequence}") == 1:
-            raise PoisonRecord(f"item {item_id(record)} fails on its first attempt")
+    if wanted == "fail-once" and _count(f"#seen:{sequence}") == 1:
+        raise PoisonRecord(f"item {item_id(record)} fails on its first attempt")
+    _count(f"#done:{sequence}")
 
 
 def log_invocation(
