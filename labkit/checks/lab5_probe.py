@@ -72,6 +72,15 @@ class Probe:
             if any(item.startswith(prefix) for item in i.ids)
         ]
 
+    def wait_until_seen(self, item: str, timeout: float = SETTLE_TIMEOUT) -> bool:
+        """Wait until an invocation carrying ``item`` was logged; False after ``timeout``."""
+        deadline = self.ctx.clock() + timeout
+        while not any(item in i.ids for i in self.invocations()):
+            if self.ctx.clock() > deadline:
+                return False
+            self.ctx.sleep(0.05)
+        return True
+
     def sequences(self) -> dict[str, str]:
         """Each probe item's sequence number (of its latest record), from the invocations."""
         found: dict[str, str] = {}
