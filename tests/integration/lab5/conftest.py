@@ -86,9 +86,7 @@ class Lab5:
         wanted = send_statement(self.names)
         if any(s.get("Sid") == wanted.sid for s in document["Statement"]):
             return
-        document["Statement"].append(
-            {**wanted.to_dict(), "Resource": self.queue_arn()}
-        )
+        document["Statement"].append({**wanted.to_dict(), "Resource": self.queue_arn()})
         for old in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
             if not old["IsDefaultVersion"]:
                 iam.delete_policy_version(PolicyArn=arn, VersionId=old["VersionId"])

@@ -124,14 +124,16 @@ def test_quarantine_incomplete(lab5: Lab5) -> None:
 
 
 def test_quarantine_wrong_records(lab5: Lab5) -> None:
-    """Re-reading from TRIM_HORIZON copies records never discarded: lab5-quarantine-wrong-records."""
+    """Re-reading from TRIM_HORIZON copies records that were never discarded:
+    lab5-quarantine-wrong-records."""
     lab5.provision("lab5.step2")
     lab5.keep_discarded()
     lab5.experiments.put("healthy")
     lab5.experiments.settle()
     from_start = changed(
         QUARANTINER,
-        'ShardIteratorType="AT_SEQUENCE_NUMBER",\n        SequenceNumber=info["startSequenceNumber"],',
+        'ShardIteratorType="AT_SEQUENCE_NUMBER",\n'
+        '        SequenceNumber=info["startSequenceNumber"],',
         'ShardIteratorType="TRIM_HORIZON",',
     )
     lab5.deploy("ErrorsQuarantiner", from_start)
@@ -144,7 +146,8 @@ def test_quarantine_keeps_message(lab5: Lab5) -> None:
     lab5.keep_discarded()
     keeps = changed(
         QUARANTINER,
-        '            sqs.delete_message(QueueUrl=QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])\n',
+        "            sqs.delete_message(QueueUrl=QUEUE_URL, "
+        'ReceiptHandle=message["ReceiptHandle"])\n',
         "",
     )
     keeps = changed(
