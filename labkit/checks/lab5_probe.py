@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labkit.lab.stream_errors import observe
-from labkit.lab.stream_errors.experiments import Experiments, StillRetrying
+from labkit.lab.stream_errors.experiments import Experiments
 from labkit.lab.stream_errors.names import StreamErrorsNames
 from labkit.lab.stream_errors.observe import FailureRecord, Invocation
 
@@ -57,11 +57,7 @@ class Probe:
 
     def settle(self, timeout: float = SETTLE_TIMEOUT) -> bool:
         """True once the mapping has caught up; False if it is still retrying."""
-        try:
-            self.experiments.settle(timeout)
-        except StillRetrying:
-            return False
-        return True
+        return self.experiments.settle(timeout)
 
     def invocations(self) -> list[Invocation]:
         """The invocations that carried at least one of this probe's items."""

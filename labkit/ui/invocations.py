@@ -22,15 +22,18 @@ if TYPE_CHECKING:
 
     from labkit.lab.stream_errors.observe import FailureRecord, Invocation
 
-COLUMNS = ("#", "items", "size", "attempt", "outcome", "reported", "first", "last")
+COLUMNS = ("#", "items", "size", "attempt", "outcome", "reported", "records")
+#: The DataFrame also has the raw first and last sequence numbers of each batch.
+FRAME_COLUMNS = (*COLUMNS, "first", "last")
+FAILURE_COLUMNS = ("condition", "invocations", "records", "items")
 OUTCOME_COLOURS = {"ok": GREEN, "failed": RED, "partial": AMBER}
 
 
-def _short(sequence: str | None) -> str:
-    """A sequence number shortened to its last digits (they differ between records)."""
-    if not sequence:
-        return ""
-    return "…" + sequence[-6:] if len(sequence) > 8 else sequence
+def positions(invocations: Sequence[Invocation]) -> dict[str, int]:
+    """Every record the invocations carried, by sequence number, numbered in stream order
+    from 1 (sequence numbers themselves differ from run to run)."""
+    sequences = {s for i in invocations for s in i.sequences}
+    return {s: n for n, s in enumerate(sorted(sequences, key=int), start=1)}
 
 
 class InvocationsView(View):
@@ -48,9 +51,14 @@ class InvocationsView(View):
 
     # -- data --------------------------------------------------------------------------------
     def rows(self) -> list[tuple[object, ...]]:
+        where = positions(self.invocations)
         rows: list[tuple[object, ...]] = []
         for number, invocation in enumerate(self.invocations, start=1):
             items = " ".join(invocation.ids) if invocation.ids else "(final invoke)"
+            span = ""
+            if invocation.sequences:
+                low, high = where[invocation.sequences[0]], where[invocation.sequences[-1]]
+                span = f"{low}" if low == high else f"{low}–{high}"
             rows.append(
                 (
                     number,
@@ -59,23 +67,32 @@ class InvocationsView(View):
                     invocation.attempt,
                     invocation.outcome,
                     " ".join(invocation.reported_ids()),
-                    _short(invocation.first),
-                    _short(invocation.last),
+                    span,
                 )
             )
         return rows
 
     def frame(self) -> pandas.DataFrame:
-        """The invocations as a DataFrame (one row per invocation)."""
+        """The invocations as a DataFrame (one row per invocation, with raw sequence
+        numbers in ``first`` and ``last``)."""
         import pandas
 
-        return pandas.DataFrame(self.rows(), columns=list(COLUMNS)).set_index("#")
+        rows = [
+            (*row, invocation.first, invocation.last)
+            for row, invocation in zip(self.rows(), self.invocations, strict=True)
+        ]
+        return pandas.DataFrame(rows, columns=list(FRAME_COLUMNS)).set_index("#")
 
     def _failure_rows(self) -> list[tuple[object, ...]]:
-        return [
-            (f.condition, f.invoke_count, f.batch_size, _short(f.start), _short(f.end))
-            for f in self.failures
-        ]
+        ids = {
+            s: i for inv in self.invocations for s, i in zip(inv.sequences, inv.ids, strict=True)
+        }
+        rows: list[tuple[object, ...]] = []
+        for failure in self.failures:
+            covered = sorted((s for s in ids if failure.covers(s)), key=int)
+            shown = " ".join(ids[s] for s in covered) if covered else "(never sent)"
+            rows.append((failure.condition, failure.invoke_count, failure.batch_size, shown))
+        return rows
 
     # -- View --------------------------------------------------------------------------------
     def text(self) -> str:
@@ -85,11 +102,7 @@ class InvocationsView(View):
             lines = [f"{self.title} ({len(self.invocations)}):", text_table(COLUMNS, self.rows())]
         if self.failures:
             lines.append(f"Failure records in the queue ({len(self.failures)}):")
-            lines.append(
-                text_table(
-                    ("condition", "invocations", "records", "first", "last"), self._failure_rows()
-                )
-            )
+            lines.append(text_table(FAILURE_COLUMNS, self._failure_rows()))
         return "\n".join(lines)
 
     def html(self) -> str:
@@ -101,12 +114,7 @@ class InvocationsView(View):
             parts.append(esc("None yet."))
         if self.failures:
             parts.append(heading(f"Failure records in the queue ({len(self.failures)})"))
-            parts.append(
-                table(
-                    ("condition", "invocations", "records", "first", "last"),
-                    self._failure_rows(),
-                )
-            )
+            parts.append(table(FAILURE_COLUMNS, self._failure_rows()))
         return box("".join(parts))
 
     def chart(self) -> TimelineChart:
@@ -123,16 +131,11 @@ class TimelineChart:
         self.invocations = tuple(invocations)
         self.failures = tuple(failures)
 
-    def positions(self) -> dict[str, int]:
-        """Every record seen, by sequence number, numbered in stream order from 0."""
-        sequences = {s for i in self.invocations for s in i.sequences}
-        return {s: n for n, s in enumerate(sorted(sequences, key=int))}
-
     def figure(self) -> Any:
         """The chart as a matplotlib Figure (not registered with pyplot)."""
         from matplotlib.figure import Figure
 
-        where = self.positions()
+        where = positions(self.invocations)
         labels: dict[int, str] = {}
         for invocation in self.invocations:
             for sequence, item in zip(invocation.sequences, invocation.ids, strict=True):
@@ -165,7 +168,7 @@ class TimelineChart:
         return buffer.getvalue()
 
     def __repr__(self) -> str:
-        where = self.positions()
+        where = positions(self.invocations)
         lines = [f"Timeline of {len(self.invocations)} invocation(s) over {len(where)} record(s):"]
         for number, invocation in enumerate(self.invocations, start=1):
             if invocation.sequences:

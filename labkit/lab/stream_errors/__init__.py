@@ -13,7 +13,8 @@ bisecting, partial batch responses, tumbling windows and parallelization.
 
 from __future__ import annotations
 
+from .experiments import Experiments, StillRetrying
 from .names import Function, StreamErrorsNames
 from .part import PART
 
-__all__ = ["PART", "Function", "StreamErrorsNames"]
+__all__ = ["PART", "Experiments", "Function", "StillRetrying", "StreamErrorsNames"]

@@ -1,8 +1,8 @@
 """The lab's function code: which versions exist, their sources and deployment packages.
 
 ``ErrorsProcessor`` ships the provided handler (``starter``) and the versions the notebook
-deploys: ``partial-sample`` (the Lambda guide's partial-response sample, with its bug),
-``partial`` (lab5.step4's answer), ``powertools`` (the same with aws-lambda-powertools'
+deploys: ``tolerant`` (skips what fails), ``partial-sample`` (the Lambda guide's
+partial-response sample, with its bug), ``partial`` (lab5.step4's answer), ``powertools`` (the same with aws-lambda-powertools'
 BatchProcessor), ``window-starter`` and ``window`` (lab5.step5). Every processor package also
 holds ``probe.py``, the shared item behaviours and invocation log. ``ErrorsQuarantiner`` has a
 ``starter`` and a ``solution`` (lab5.step2).
@@ -21,6 +21,7 @@ FUNCTIONS_DIR = Path(__file__).resolve().parent / "functions"
 _FOLDERS = {Function.PROCESSOR: "errors_processor", Function.QUARANTINER: "errors_quarantiner"}
 PROCESSOR_VERSIONS = (
     "starter",
+    "tolerant",
     "partial-sample",
     "partial",
     "powertools",

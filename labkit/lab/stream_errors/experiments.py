@@ -137,20 +137,25 @@ class Experiments:
                 self._set_enabled(True)
 
     # -- writing -----------------------------------------------------------------------------
-    def put(self, *specs: str | Mapping[str, Any], together: bool = True) -> list[str]:
+    def put(
+        self, *specs: str | Mapping[str, Any], together: bool = True, older_by: float = 0.0
+    ) -> list[str]:
         """Write items to ErrorsSource; returns their ids.
 
         ``"a"`` is processed, ``"b:fail"`` always fails (a poison record), ``"c:fail-once"``
         fails on its first attempt only; a dict may add attributes such as ``amount``. With
         ``together`` (the default) the mapping is paused while they are written, so they
         arrive as one batch. Pausing ends an open tumbling window's state, so window
-        experiments write with ``together=False``.
+        experiments write with ``together=False``. ``older_by`` makes every record in the
+        stream that much older before the mapping sees the new ones (see :meth:`age_records`).
         """
         items = [item_of(spec) for spec in specs]
         ddb = self.client("dynamodb")
-        with self.paused() if together else nullcontext():
+        with self.paused() if together or older_by else nullcontext():
             for item in items:
                 ddb.put_item(TableName=self.names.source, Item=item)
+            if older_by:
+                self.age_records(older_by)
         return [item["id"]["S"] for item in items]
 
     def age_records(self, seconds: float) -> None:
@@ -167,11 +172,20 @@ class Experiments:
         self._sleep(seconds + 1.0)
 
     # -- waiting -----------------------------------------------------------------------------
-    def settle(self, timeout: float = 30.0) -> None:
-        """Wait until the mapping has caught up with the stream and nothing runs.
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until the mapping has caught up with the stream and nothing runs: True.
 
-        Raises :class:`StillRetrying` when the mapping keeps retrying a failing batch.
+        False when it is still busy after ``timeout`` seconds, which is what a mapping that
+        keeps retrying a failing batch looks like.
         """
+        try:
+            self.wait_settled(timeout)
+        except StillRetrying:
+            return False
+        return True
+
+    def wait_settled(self, timeout: float = 30.0) -> None:
+        """Like :meth:`settle`, but raises :class:`StillRetrying` when still busy."""
         if self._wait_idle is not None:
             try:
                 self._wait_idle(timeout)
@@ -206,6 +220,20 @@ class Experiments:
                     f"only {len(found)} of {count} invocations were logged in {timeout:.0f} s"
                 )
             self._sleep(0.05)
+
+    def wait_for_windows(self, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until ErrorsWindows holds the totals of at least ``count`` windows."""
+        deadline = self._clock() + timeout
+        while True:
+            found = self.window_totals()
+            if len(found) >= count:
+                return found
+            if self._clock() > deadline:
+                raise TimeoutError(
+                    f"{len(found)} of {count} windows were written in {timeout:.0f} s: does the "
+                    "handler write its totals at the final invoke?"
+                )
+            self._sleep(0.1)
 
     # -- what happened -----------------------------------------------------------------------
     def invocations_list(self) -> list[Invocation]:
