@@ -2,10 +2,10 @@
 
 ``ErrorsProcessor`` ships the provided handler (``starter``) and the versions the notebook
 deploys: ``tolerant`` (skips what fails), ``partial-sample`` (the Lambda guide's
-partial-response sample, with its bug), ``partial`` (lab5.step4's answer), ``powertools`` (the same with aws-lambda-powertools'
-BatchProcessor), ``window-starter`` and ``window`` (lab5.step5). Every processor package also
-holds ``probe.py``, the shared item behaviours and invocation log. ``ErrorsQuarantiner`` has a
-``starter`` and a ``solution`` (lab5.step2).
+partial-response sample, with its bug), ``partial`` (lab5.step4's answer), ``powertools`` (the
+same with aws-lambda-powertools' BatchProcessor), ``window-starter`` and ``window``
+(lab5.step5). Every processor package also holds ``probe.py``, the shared item behaviours and
+invocation log. ``ErrorsQuarantiner`` has a ``starter`` and a ``solution`` (lab5.step2).
 """
 
 from __future__ import annotations
