@@ -188,10 +188,19 @@ def deploy_error(call: Call, error: Exception, *, attempts: int = 1) -> DeployEr
 
 # ----- executors ---------------------------------------------------------------------------
 def _dig(document: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path``; ``Name[Key=value]`` picks a list element by one of its keys."""
     for part in path:
         if not isinstance(document, Mapping):
             return None
-        document = document.get(part)
+        if part.endswith("]") and "[" in part:
+            name, selector = part[:-1].split("[", 1)
+            key, _, wanted = selector.partition("=")
+            items = document.get(name) or []
+            document = next(
+                (i for i in items if isinstance(i, Mapping) and i.get(key) == wanted), None
+            )
+        else:
+            document = document.get(part)
     return document
 
 
@@ -299,7 +308,9 @@ class Boto3Executor:
             except (BotoCoreError, OSError) as error:
                 raise deploy_error(call, error) from error
             last = status
-            if wait.gone is None and (not wait.ready or status in wait.ready):
+            if wait.absent and status is None:
+                return
+            if wait.gone is None and not wait.absent and (not wait.ready or status in wait.ready):
                 return
             if status in wait.failed:
                 raise DeployError(

@@ -1,0 +1,76 @@
+"""The planner: from "what exists" and "what a step needs" to an ordered list of API calls.
+
+``plan_stack(desired, reader, owned=...)`` reads the current state through a
+:class:`~labkit.deploy.state.StateReader` and returns a :class:`~labkit.deploy.plan.Plan`:
+
+* what is missing is created, what differs is updated in place, what matches is left alone,
+  so running a plan twice makes no calls the second time;
+* whatever is in ``owned`` (every resource the lab may have) but not in ``desired`` is removed
+  if it exists, which is how a step is reset and how teardown works (``desired`` empty);
+* mappings of the lab's functions that the step does not want are removed, and duplicates of a
+  wanted mapping are removed too (two mappings on one stream would count everything twice).
+
+Order: removals first (mappings, functions, log groups, roles, policies, tables, streams),
+then creations and updates (streams, tables, policies, roles, log groups, functions, items,
+mappings), each followed by a wait where AWS needs time.
+
+One module per resource kind decides that kind's calls (:mod:`.tables`, :mod:`.streams`,
+:mod:`.iam`, :mod:`.functions`, :mod:`.mappings`); this module only puts them in order.
+"""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from ..resources import Stack
+from ..state import StateReader
+from . import functions, iam, mappings, streams, tables
+from .context import Context
+from .policy import ADD_MISSING, CONVERGE, KEEP_EXTRA, PlanPolicy, apply
+
+
+def _build(ctx: Context) -> None:
+    table_work = tables.decide(ctx)
+    function_states = functions.read(ctx)
+    mapping_work = mappings.decide(ctx, table_work, function_states)
+
+    mappings.remove(ctx, mapping_work)
+    functions.remove_functions(ctx, function_states)
+    functions.remove_log_groups(ctx)
+    roles, policies = iam.read(ctx)
+    iam.remove_roles(ctx, roles)
+    iam.remove_policies(ctx, policies, roles)
+    tables.remove(ctx, table_work)
+    streams.remove(ctx)
+
+    streams.ensure(ctx)
+    tables.ensure(ctx, table_work)
+    iam.ensure_policies(ctx, policies)
+    iam.ensure_roles(ctx, roles)
+    functions.ensure_log_groups(ctx)
+    functions.ensure_functions(ctx, function_states)
+    tables.ensure_items(ctx, table_work)
+    mappings.ensure(ctx, mapping_work)
+
+
+def plan_stack(
+    desired: Stack,
+    reader: StateReader,
+    *,
+    owned: Stack | None = None,
+    title: str = "plan",
+    policy: PlanPolicy = CONVERGE,
+) -> Plan:
+    """The calls that turn what ``reader`` sees into ``desired``.
+
+    Resources in ``owned`` that ``desired`` lacks are removed if they exist; by default
+    ``owned`` is ``desired`` itself (nothing is removed). ``policy`` limits the kinds of
+    change (:data:`ADD_MISSING`: only create what is missing); the calls it leaves out are
+    the plan's ``skipped`` calls.
+    """
+    ctx = Context(desired, owned if owned is not None else desired, reader)
+    _build(ctx)
+    calls, skipped = apply(policy, ctx.calls)
+    return Plan(title, tuple(calls), tuple(ctx.notes), tuple(skipped))
+
+
+__all__ = ["ADD_MISSING", "CONVERGE", "KEEP_EXTRA", "PlanPolicy", "plan_stack"]
