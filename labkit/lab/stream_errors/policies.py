@@ -15,16 +15,13 @@ from labkit.deploy.resources import (
     PolicyDocument,
     Statement,
     log_group_arn_template,
+    queue_arn_template,
     table_arn_template,
     table_stream_arn_template,
 )
 from labkit.lab.policies import DYNAMODB_STREAM_READ
 
 from .names import Function, StreamErrorsNames
-
-
-def queue_arn_template(queue: str) -> str:
-    return "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:" + queue
 
 
 def _logs(names: StreamErrorsNames, function: Function) -> Statement:

@@ -5,9 +5,18 @@
   the invocation view reads a table, not log lines that arrive whenever they arrive.
 * **ErrorsQuarantine** (key ``SequenceNumber``) and **ErrorsWindows** (key ``window``): where
   lab5.step2's quarantiner and lab5.step5's window totals go.
+* **ErrorsFailures**, an SQS queue: the on-failure destination lab5.step2 connects.
 * The mapping **ErrorsSource -> ErrorsProcessor**: batch size 10 (small, readable batches),
   TRIM_HORIZON (nothing written before the mapping exists is missed), and AWS's defaults for
-  everything else at the start: retry forever, no destination, no bisect.
+  everything else at the start: retry forever, no destination, no bisect. Each step's solution
+  adds its setting (retries, the on-failure queue, bisect, ReportBatchItemFailures, a window).
+
+ErrorsSource has a small provisioned capacity on both backends: on AWS such a table has one
+stream shard, so every experiment sees the same batches in the same order (an on-demand table
+may be split into several shards).
+
+ErrorsProcessor imports ``aws_lambda_powertools`` in its ``powertools`` version. The local
+runtime has it installed; on AWS the function gets the public Powertools layer.
 """
 
 from __future__ import annotations
@@ -17,11 +26,14 @@ from labkit.deploy.resources import (
     Function,
     LogGroup,
     ManagedPolicy,
+    Queue,
     Role,
     Stack,
     StreamSource,
     StreamView,
     Table,
+    Target,
+    Throughput,
     tags_of,
 )
 from labkit.lab.names import LabSettings
@@ -41,6 +53,13 @@ from .policies import processor_policy, quarantiner_policy
 from .steps import BATCH_SIZE, Stage
 
 TIMEOUT = 30
+#: ErrorsSource's capacity: small, so that on AWS its stream has a single shard.
+SOURCE_CAPACITY = Throughput(5, 5)
+#: The public Powertools for AWS Lambda (Python) v3 layer, for python3.12 on x86_64.
+POWERTOOLS_LAYER = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
+    "AWSLambdaPowertoolsPythonV3-python312-x86_64:25"
+)
 DESCRIPTIONS = {
     FunctionId.PROCESSOR: "Processes ErrorsSource's stream; fails where an item asks it to.",
     FunctionId.QUARANTINER: "Copies discarded stream records into ErrorsQuarantine.",
@@ -71,6 +90,9 @@ def mapping(settings: LabSettings, stage: Stage) -> EventSourceMapping:
         starting_position="TRIM_HORIZON",
         maximum_retry_attempts=stage.retries,
         bisect_on_error=stage.bisect,
+        report_batch_item_failures=stage.report_failures,
+        on_failure=Target("sqs", names.queue) if stage.destination else None,
+        tumbling_window=stage.window,
     )
 
 
@@ -85,11 +107,18 @@ def stage_stack(settings: LabSettings, stage: Stage) -> Stack:
     }
     return Stack(
         tables=(
-            Table(names.source, "id", StreamView.NEW_AND_OLD_IMAGES, tags=tags),
+            Table(
+                names.source,
+                "id",
+                StreamView.NEW_AND_OLD_IMAGES,
+                tags=tags,
+                capacity=SOURCE_CAPACITY,
+            ),
             Table(names.invocations, "invocation", tags=tags),
             Table(names.quarantine, "SequenceNumber", tags=tags),
             Table(names.windows, "window", tags=tags),
         ),
+        queues=(Queue(names.queue, tags=tags),),
         policies=tuple(
             ManagedPolicy(names.policy(f), documents[f], f"What {f.value} may do.", tags)
             for f in FunctionId
@@ -112,6 +141,7 @@ def stage_stack(settings: LabSettings, stage: Stage) -> Stack:
                 environment=_environment(names, f),
                 description=DESCRIPTIONS[f],
                 tags=tags,
+                layers=(POWERTOOLS_LAYER,) if f is FunctionId.PROCESSOR else (),
             )
             for f in FunctionId
         ),

@@ -199,6 +199,26 @@ def test_powertools_batch_processor_runs_locally(cloud: RunningCloud) -> None:
     assert info["batchSize"] == 2
 
 
+def test_public_powertools_layer_is_accepted(cloud: RunningCloud) -> None:
+    """A function may name AWS's public Powertools layer (its code is already in the local
+    runtime); an unknown layer of another account is still refused."""
+    made = _setup(cloud, STREAM_READ, LOGS)
+    lam = cloud.client("lambda")
+    layer = (
+        "arn:aws:lambda:us-east-1:017000801446:layer:"
+        "AWSLambdaPowertoolsPythonV3-python312-x86_64:25"
+    )
+    lam.update_function_configuration(FunctionName=made["function"], Layers=[layer])
+    found = lam.get_function_configuration(FunctionName=made["function"])
+    assert [entry["Arn"] for entry in found["Layers"]] == [layer]
+    with pytest.raises(ClientError) as raised:
+        lam.update_function_configuration(
+            FunctionName=made["function"],
+            Layers=["arn:aws:lambda:us-east-1:999999999999:layer:other:1"],
+        )
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
 def test_backdated_records_are_discarded_unsent(cloud: RunningCloud) -> None:
     """Records already older than MaximumRecordAgeInSeconds when first read never reach the
     function: the destination gets RecordAgeExceeded with approximateInvokeCount 0."""
