@@ -32,7 +32,12 @@ class StillRetrying(RuntimeError):
 
 def item_of(spec: str | Mapping[str, Any]) -> dict[str, Any]:
     """An item of ErrorsSource from ``"id"``, ``"id:fail"``, ``"id:fail-once"`` or a dict
-    ``{"id": ..., "behaviour": ..., "amount": ...}``."""
+    ``{"id": ..., "behaviour": ..., "amount": ...}``.
+
+    Each item also gets a fresh ``written`` attribute: a write that changes nothing writes no
+    stream record (on AWS as in the local cloud), so writing the same item again must change
+    something to reach the function again.
+    """
     if isinstance(spec, str):
         item_id, _, wanted = spec.partition(":")
         spec = {"id": item_id, "behaviour": wanted or "ok"}
@@ -42,7 +47,11 @@ def item_of(spec: str | Mapping[str, Any]) -> dict[str, Any]:
     wanted = str(fields.get("behaviour", "ok"))
     if wanted not in BEHAVIOURS:
         raise ValueError(f"behaviour {wanted!r} is not one of {', '.join(BEHAVIOURS)}")
-    item: dict[str, Any] = {"id": {"S": str(fields.pop("id"))}, "behaviour": {"S": wanted}}
+    item: dict[str, Any] = {
+        "id": {"S": str(fields.pop("id"))},
+        "behaviour": {"S": wanted},
+        "written": {"N": str(time.time_ns())},
+    }
     fields.pop("behaviour", None)
     for name, value in fields.items():
         if isinstance(value, bool) or not isinstance(value, int | float | str):
@@ -221,6 +230,19 @@ class Experiments:
                 )
             self._sleep(0.05)
 
+    def wait_for_final(self, timeout: float = 30.0) -> bool:
+        """Wait until a window's final invoke was logged after the last invocation that
+        carried records; False after ``timeout`` (no window, or the final invoke failed)."""
+        deadline = self._clock() + timeout
+        while True:
+            found = self.invocations_list()
+            last = max((n for n, i in enumerate(found) if i.ids), default=-1)
+            if any(i.final for i in found[last + 1 :]):
+                return True
+            if self._clock() > deadline:
+                return False
+            self._sleep(0.1)
+
     def wait_for_windows(self, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Wait until ErrorsWindows holds the totals of at least ``count`` windows."""
         deadline = self._clock() + timeout
@@ -243,11 +265,13 @@ class Experiments:
         """The failure records in ErrorsFailures (``take`` removes them)."""
         return observe.failure_records(self.client, self.names, take=take)
 
-    def invocations(self) -> InvocationsView:
-        """The invocation view: ``.frame()`` (pandas), ``.chart()``, or just display it."""
+    def invocations(self, first: int | None = None) -> InvocationsView:
+        """The invocation view: ``.frame()`` (pandas), ``.chart()``, or just display it.
+        ``first`` keeps only the oldest invocations (while a batch is still being retried)."""
         from labkit.ui.invocations import InvocationsView
 
-        return InvocationsView(self.invocations_list(), self.failures())
+        found = self.invocations_list()
+        return InvocationsView(found if first is None else found[:first], self.failures())
 
     def reread(self, failure: FailureRecord) -> list[dict[str, Any]]:
         """The records of a discarded batch, read again from the stream AT_SEQUENCE_NUMBER."""
