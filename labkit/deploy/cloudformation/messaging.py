@@ -58,11 +58,10 @@ def topic_policy(t: Topic, ids: Ids) -> dict[str, Any]:
 
 
 def subscription(s: Subscription, ids: Ids) -> dict[str, Any]:
-    topic_id = ids.get(f"sns:{s.topic}")
     return {
         "Type": "AWS::SNS::Subscription",
         "Properties": {
-            "TopicArn": {"Ref": topic_id} if topic_id else ids.target_arn(_topic(s.topic)),
+            "TopicArn": ids.target_arn(Target("sns", s.topic)),
             "Protocol": s.protocol,
             "Endpoint": ids.target_arn(s.target),
         },
@@ -71,10 +70,6 @@ def subscription(s: Subscription, ids: Ids) -> dict[str, Any]:
 
 def subscription_id(s: Subscription) -> str:
     return logical_id(s.topic, s.target.name, "Subscription")
-
-
-def _topic(name: str) -> Target:
-    return Target("sns", name)
 
 
 def _notification(n: Notification, event: str, ids: Ids) -> dict[str, Any]:

@@ -84,3 +84,22 @@ def mapping_gone(uuid: str) -> Wait:
         gone="ResourceNotFoundException",
         what="deleted",
     )
+
+
+QUEUE_NAME_RESTING = (
+    RetryOn(
+        "AWS.SimpleQueueService.QueueDeletedRecently",
+        "",
+        "AWS lets a deleted queue's name be used again only after 60 seconds",
+    ),
+    RetryOn(
+        "QueueDeletedRecently",
+        "",
+        "AWS lets a deleted queue's name be used again only after 60 seconds",
+    ),
+)
+DESTINATION_NOT_VALID_YET = RetryOn(
+    "InvalidArgument",
+    "Unable to validate",
+    "the destination's policy or permission is still propagating",
+)

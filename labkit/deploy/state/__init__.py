@@ -27,7 +27,6 @@ from .model import (
     normalise_policy,
 )
 from .reader import NOT_FOUND, Boto3StateReader
-from .reader_messaging import notification_entries
 
 __all__ = [
     "NOT_FOUND",
@@ -49,5 +48,4 @@ __all__ = [
     "TableState",
     "TopicState",
     "normalise_policy",
-    "notification_entries",
 ]

@@ -294,3 +294,20 @@ def test_wait_picks_a_list_element_by_key() -> None:
         Plan("t", (Call("dynamodb", "update_table", {}, "Delete B", "t", wait=gone),))
     )
     assert clients.operations().count("dynamodb.describe_table") == 2
+
+
+def test_new_kinds_get_specific_hints() -> None:
+    """A mapping with a destination, a refused notification configuration, a taken bucket
+    name and a recently deleted queue each get a hint saying what to do."""
+    mapping = Call(
+        "lambda",
+        "update_event_source_mapping",
+        {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:r:a:q"}}},
+        "m",
+        "m",
+    )
+    assert "sqs:SendMessage" in hint_for("InvalidParameterValueException", mapping)
+    notification = Call("s3", "put_bucket_notification_configuration", {}, "n", "b")
+    assert "add_permission" in hint_for("InvalidArgument", notification)
+    assert "prefix" in hint_for("BucketAlreadyExists")
+    assert "60" in hint_for("AWS.SimpleQueueService.QueueDeletedRecently")
