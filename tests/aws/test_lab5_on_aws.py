@@ -18,8 +18,6 @@ def test_every_lab5_step_solves_and_checks_on_aws(
 ) -> None:
     """Each step's solution is built on AWS, a second plan is empty, and its check (probes
     through the real mapping, waits watching the invocation log) passes."""
-    names = StreamErrorsNames(aws_workshop.settings.prefix)
-    aws_workshop.client("sqs").create_queue(QueueName=names.queue)
     ctx = CheckContext(
         backend="aws",
         region=str(aws_session.region_name),

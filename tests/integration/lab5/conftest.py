@@ -42,9 +42,7 @@ class Lab5:
         return run_check(step, self.ctx)
 
     def provision(self, step: str, *, solved: bool = False) -> None:
-        """The step's start (or solution). The queue is made here too while labkit.deploy
-        does not plan queues yet (it is in the stack; creating it twice changes nothing)."""
-        self.client("sqs").create_queue(QueueName=self.names.queue)
+        """The step's start (or solution)."""
         self.workshop.provision(step, solved=solved)
 
     def update_mapping(self, **settings: Any) -> None:

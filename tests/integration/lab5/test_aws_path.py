@@ -21,7 +21,6 @@ def test_aws_settings_provision_converge_and_check(cloud: RunningCloud) -> None:
     assert aws.settings == LabSettings.for_backend("aws")
     names = StreamErrorsNames(aws.settings.prefix)
     assert names.processor == "labkit-ErrorsProcessor"
-    aws.client("sqs").create_queue(QueueName=names.queue)
     last = PART.steps[-1].id
     try:
         aws.provision("lab5.step1", solved=True)

@@ -33,7 +33,6 @@ def test_every_step_solves_and_resets(lab5: Lab5) -> None:
 def test_cli_check_hint_solve_reset_json(cloud: RunningCloud) -> None:
     """labkit solve/check/hint/reset lab5.step1 work from a terminal, with --json."""
     lab = make_lab5(cloud)
-    lab.client("sqs").create_queue(QueueName=lab.names.queue)
     prefix = lab.names.prefix
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
