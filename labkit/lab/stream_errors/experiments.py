@@ -243,20 +243,6 @@ class Experiments:
                 return False
             self._sleep(0.1)
 
-    def wait_for_windows(self, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        """Wait until ErrorsWindows holds the totals of at least ``count`` windows."""
-        deadline = self._clock() + timeout
-        while True:
-            found = self.window_totals()
-            if len(found) >= count:
-                return found
-            if self._clock() > deadline:
-                raise TimeoutError(
-                    f"{len(found)} of {count} windows were written in {timeout:.0f} s: does the "
-                    "handler write its totals at the final invoke?"
-                )
-            self._sleep(0.1)
-
     # -- what happened -----------------------------------------------------------------------
     def invocations_list(self) -> list[Invocation]:
         return observe.invocations(self.client, self.names)
@@ -272,27 +258,6 @@ class Experiments:
 
         found = self.invocations_list()
         return InvocationsView(found if first is None else found[:first], self.failures())
-
-    def reread(self, failure: FailureRecord) -> list[dict[str, Any]]:
-        """The records of a discarded batch, read again from the stream AT_SEQUENCE_NUMBER."""
-        streams = self.client("dynamodbstreams")
-        iterator = streams.get_shard_iterator(
-            StreamArn=failure.stream_arn,
-            ShardId=failure.shard_id,
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=failure.start,
-        )["ShardIterator"]
-        found: list[dict[str, Any]] = []
-        while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=100)
-            for record in page["Records"]:
-                if int(record["dynamodb"]["SequenceNumber"]) > int(failure.end):
-                    return found
-                found.append(record)
-            if not page["Records"]:
-                return found
-            iterator = page.get("NextShardIterator")
-        return found
 
     def quarantined(self) -> list[dict[str, Any]]:
         return observe.quarantined(self.client, self.names)
