@@ -205,3 +205,19 @@ def status(data_dir: Path) -> dict[str, Any] | None:
     if running is None:
         return None
     return _get_json(f"{running.endpoint}/_labkit/status", timeout=5.0)
+
+
+def backdate_stream(endpoint: str, stream_arn: str, seconds: float) -> int:
+    """Make the records of a DynamoDB stream in the local cloud ``seconds`` older; returns how
+    many records the stream holds. Lets MaximumRecordAgeInSeconds (60 s minimum) be shown
+    without waiting a minute."""
+    from urllib.parse import urlencode
+
+    query = urlencode({"arn": stream_arn, "seconds": seconds})
+    request = urllib.request.Request(f"{endpoint}/_labkit/backdate-stream?{query}", method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(json.loads(response.read())["records"])
+    except urllib.error.HTTPError as refused:
+        detail = json.loads(refused.read() or b"{}")
+        raise CloudError(detail.get("message") or f"backdating {stream_arn} failed") from None

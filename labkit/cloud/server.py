@@ -24,6 +24,7 @@ from . import ddb_streams, patches
 from .awsrequest import AwsRequest
 from .ddb_idempotency import TokenStore
 from .esm_service import EsmService
+from .esm_sources import DynamoDBStreamSource, SourceNotFound, open_source
 from .front import Front
 from .iam_gate import FunctionRoleGate
 from .lambda_service import LambdaService, RoleKeys
@@ -154,7 +155,21 @@ class Cloud:
             except IdleTimeout as busy:
                 return json_reply({"idle": False, "message": str(busy)}, 408)
             return json_reply({"idle": True})
+        if request.path == "/_labkit/backdate-stream":
+            return self._backdate_stream(request)
         return json_reply({"message": f"unknown labkit endpoint {request.path}"}, 404)
+
+    def _backdate_stream(self, request: AwsRequest) -> Reply:
+        """Age a DynamoDB stream's records (``?arn=STREAM_ARN&seconds=N``)."""
+        arn = request.query.get("arn", [""])[0]
+        try:
+            seconds = float(request.query.get("seconds", ["0"])[0])
+            source = open_source(arn)
+        except (ValueError, SourceNotFound) as problem:
+            return json_reply({"message": f"cannot backdate {arn!r}: {problem}"}, 400)
+        if not isinstance(source, DynamoDBStreamSource):
+            return json_reply({"message": "only DynamoDB streams can be backdated"}, 400)
+        return json_reply({"records": source.backdate(seconds)})
 
     def health(self) -> dict[str, Any]:
         return {
