@@ -1,0 +1,217 @@
+"""The instructor server's HTTP surface (Starlette): learners' API, the page, its live updates.
+
+=================================  =======================  ==================================
+route                              who                      what
+=================================  =======================  ==================================
+``POST /api/join``                 anyone with the code     a participant token
+``POST /api/sync``                 a participant (Bearer)   store events (once each), get news
+``GET  /room?key=K``               instructor or helper     the page (helpers: read-only)
+``GET  /room/events?key=K``        instructor or helper     server-sent events, resumable
+``GET  /room/code/N?key=K``        instructor               code a participant shared
+``POST /api/admin/…``              instructor (X-Labkit-Key) broadcast, settings, revoke
+``GET  /export/grid.csv?key=K``    instructor or helper     the grid; ``events.csv``: all events
+``GET  /api/health``               anyone                   ``{"ok": true}``
+=================================  =======================  ==================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from . import page
+from .protocol import BadRequest, parse_join
+from .service import Access, RoomService
+from .state import Row
+
+__all__ = ["create_app"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+    "style-src 'unsafe-inline'; img-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    headers = {"Retry-After": "1"} if status == 429 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _guarded(handler: Handler) -> Handler:
+    async def run(request: Request) -> Response:
+        try:
+            response = await handler(request)
+        except BadRequest as problem:
+            response = _error(str(problem), problem.status)
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+    return run
+
+
+async def _json(request: Request, limit: int) -> Any:
+    """The request's JSON body, refusing anything over ``limit`` bytes or not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BadRequest(f"The request is larger than {limit} bytes.", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise BadRequest(f"The request is larger than {limit} bytes.", 413)
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+
+
+def create_app(service: RoomService, *, push_interval: float = 0.2) -> Starlette:
+    """The ASGI app for one room. ``push_interval`` gathers changes into one update per page."""
+    rows_cache: dict[int, tuple[int, str]] = {}
+
+    def row_html(row: Row) -> str:
+        cached = rows_cache.get(row.id)
+        if cached is None or cached[0] != row.version:
+            cached = (row.version, page.row_html(service.state, row))
+            rows_cache[row.id] = cached
+        return cached[1]
+
+    def role_of(request: Request, *, instructor: bool = False) -> str:
+        key = request.query_params.get("key") or request.headers.get("x-labkit-key")
+        role = service.access(key)
+        if role is None:
+            raise BadRequest("This page needs the instructor's or a helper's key (?key=…).", 401)
+        if instructor and role != Access.INSTRUCTOR:
+            raise BadRequest("Only the instructor may do this (helpers are read-only).", 403)
+        return role
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "participants": len(service.state.rows)})
+
+    async def join(request: Request) -> Response:
+        code, name = parse_join(await _json(request, 2048))
+        address = request.client.host if request.client else "?"
+        row, token = await service.join(code, name, address)
+        return JSONResponse(
+            {
+                "participant": row.id,
+                "name": row.name,
+                "token": token,
+                "title": service.session.title,
+                "steps": list(service.state.step_ids),
+                "session_ends": service.session.expires,
+            }
+        )
+
+    async def sync(request: Request) -> Response:
+        row = service.participant(request.headers.get("authorization"))
+        body = await _json(request, service.limits.max_body)
+        return JSONResponse(await service.sync(row, body))
+
+    async def room(request: Request) -> Response:
+        role = role_of(request)
+        key = request.query_params["key"]
+        state = service.state
+        html = page.page(state, role, key, service.session.code, service.clock())
+        html = html.replace(
+            "/room/events?key=", f"/room/events?since={service.boot}:{state.version}&key=", 1
+        )
+        return HTMLResponse(html)
+
+    async def events(request: Request) -> Response:
+        role = role_of(request)
+        resume = request.headers.get("last-event-id") or request.query_params.get("since", "")
+        boot, _, number = resume.partition(":")
+        start = int(number) if boot == service.boot and number.isdigit() else -1
+        return EventSourceResponse(_updates(request, role, start), ping=10)
+
+    async def _updates(request: Request, role: str, sent: int) -> AsyncIterator[dict[str, str]]:
+        state = service.state
+        first = True
+        while True:
+            if state.version > sent or first:
+                update: dict[str, Any] = {
+                    "version": state.version,
+                    "now": service.clock(),
+                    "rows": {r.id: row_html(r) for r in state.rows.values() if r.version > sent},
+                }
+                if first or state.room_version > sent:
+                    update["panels"] = page.panels(state, role)
+                first, sent = False, state.version
+                yield {"id": f"{service.boot}:{sent}", "data": json.dumps(update)}
+                await asyncio.sleep(push_interval)
+            if await request.is_disconnected():
+                return
+            await service.wait_change(sent, timeout=5.0)
+
+    async def code(request: Request) -> Response:
+        role_of(request, instructor=True)
+        row = service.state.rows.get(int(request.path_params["participant"]))
+        if row is None:
+            raise BadRequest("There is no such participant.", 404)
+        return PlainTextResponse(page.code_text(row))
+
+    async def admin(request: Request) -> Response:
+        role_of(request, instructor=True)
+        action = request.path_params["action"]
+        body = await _json(request, 4096)
+        if not isinstance(body, dict):
+            raise BadRequest("Send a JSON object.")
+        if action == "broadcast":
+            text, step = body.get("text", ""), body.get("step", "")
+            if not isinstance(text, str) or not isinstance(step, str):
+                raise BadRequest("'text' and 'step' must be strings.")
+            await service.broadcast(text, step)
+        elif action == "settings":
+            await service.update_settings(body)
+        elif action == "revoke":
+            participant = body.get("participant")
+            if isinstance(participant, bool) or not isinstance(participant, int):
+                raise BadRequest("'participant' must be a participant number.")
+            await service.revoke(participant)
+        else:
+            raise BadRequest(f"There is no action {action!r}.", 404)
+        return JSONResponse({"ok": True, "settings": service.state.settings.to_dict()})
+
+    async def export(request: Request) -> Response:
+        role_of(request)
+        what = request.path_params["what"]
+        if what == "grid.csv":
+            text = page.grid_csv(service.state, service.clock())
+        elif what == "events.csv":
+            text = page.events_csv(service.state, await service.all_events())
+        else:
+            raise BadRequest("Export grid.csv or events.csv.", 404)
+        disposition = f'attachment; filename="{service.session.code}-{what}"'
+        return Response(text, media_type="text/csv", headers={"Content-Disposition": disposition})
+
+    async def home(request: Request) -> Response:
+        return PlainTextResponse(
+            "labkit instructor server. Learners join from a notebook with "
+            'lab.join("ROOM-CODE", name="...", server="http://this-host:port").'
+        )
+
+    routes = [
+        Route("/", _guarded(home)),
+        Route("/api/health", _guarded(health)),
+        Route("/api/join", _guarded(join), methods=["POST"]),
+        Route("/api/sync", _guarded(sync), methods=["POST"]),
+        Route("/api/admin/{action}", _guarded(admin), methods=["POST"]),
+        Route("/room", _guarded(room)),
+        Route("/room/events", _guarded(events)),
+        Route("/room/code/{participant:int}", _guarded(code)),
+        Route("/export/{what}", _guarded(export)),
+    ]
+    return Starlette(routes=routes)
