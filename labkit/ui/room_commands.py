@@ -6,9 +6,12 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.cloud.settings import default_data_dir
+
+if TYPE_CHECKING:
+    from labkit.instructor.server import ServeInfo
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -35,17 +38,24 @@ def serve_command(args: argparse.Namespace) -> int:
     print(f"             labkit join {info.code} --name ... --server {info.join_url}")
     print(f"instructor:  {info.instructor_url}")
     print(f"helpers:     {info.helper_url}   (read-only)")
-    if info.exposed:
-        print(
-            f"warning: listening on {args.host}: anyone who can reach this machine on port "
-            f"{args.port} (everyone on this network, maybe more) can open the join page and try "
-            "codes. Keep the instructor URL to yourself; use --host 127.0.0.1 on a laptop that "
-            "only you use, or put it behind your JupyterHub's proxy.",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(info)
+    if warning:
+        print(warning, file=sys.stderr)
     sys.stdout.flush()
     run(info)
     return 0
+
+
+def exposure_warning(info: ServeInfo) -> str:
+    """What to tell an instructor who serves beyond this machine (empty on loopback)."""
+    if not info.exposed:
+        return ""
+    return (
+        f"warning: listening on {info.host}: anyone who can reach this machine on port "
+        f"{info.port} (everyone on this network, maybe more) can reach the join API and try "
+        "codes. Keep the instructor URL to yourself; use --host 127.0.0.1 on a laptop that "
+        "only you use, or put the server behind your JupyterHub's proxy."
+    )
 
 
 def join_command(args: argparse.Namespace) -> int:
