@@ -74,10 +74,10 @@ class RunningRoom:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"The instructor server exited ({self.process.returncode}).")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{self.url}/api/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
+            health = f"{self.url}/api/health"
+            with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as answer:
+                if answer.status == 200:
+                    return
             time.sleep(0.05)
         raise RuntimeError(f"The instructor server did not answer within {timeout} s.")
 

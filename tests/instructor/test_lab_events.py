@@ -1,4 +1,4 @@
-"""``lab.join`` and the Lab's verbs send their outcomes; ``labkit join``/``status`` show the room."""
+"""``lab.join`` and the Lab's verbs send outcomes; ``labkit join`` and ``status`` show the room."""
 
 from __future__ import annotations
 
