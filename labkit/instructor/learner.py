@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["JoinError", "Membership", "Sender", "default_server"]
 
-HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_SECONDS = float(os.environ.get("LABKIT_ROOM_HEARTBEAT") or 15.0)
 DEFAULT_SERVER = "http://127.0.0.1:4600"
 MAX_BACKOFF_SECONDS = 60.0
 
