@@ -214,10 +214,10 @@ def _notebook(cells: list[str]) -> dict[str, Any]:
                 "execution_count": None,
             }
             for source in cells
-        ],  # fmt: skip
+        ],
         "metadata": {
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
-        },  # fmt: skip
+        },
         "nbformat": 4,
         "nbformat_minor": 5,
     }
@@ -242,8 +242,11 @@ def test_a_broadcast_arrives_in_the_learners_notebook(
         "&& a.shell.currentWidget.sessionContext && a.shell.currentWidget.sessionContext.session"
         " && a.shell.currentWidget.sessionContext.session.kernel);"), timeout=90)  # fmt: skip
     chrome.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    wait_for(chrome, lambda d: "notebook-learner" in d.find_element(By.CSS_SELECTOR, ".jp-OutputArea").text, timeout=90)  # fmt: skip
+
+    def output(driver: Any) -> str:
+        return str(driver.find_element(By.CSS_SELECTOR, ".jp-OutputArea").text)
+
+    wait_for(chrome, lambda d: "notebook-learner" in output(d), timeout=90)
     room.admin("broadcast", {"text": "Pens down, look up", "step": "lab1.step2"})
-    wait_for(chrome, lambda d: "Pens down, look up" in d.find_element(By.CSS_SELECTOR, ".jp-OutputArea").text, timeout=60)  # fmt: skip
-    output = chrome.find_element(By.CSS_SELECTOR, ".jp-OutputArea").text
-    assert "lab1.step2" in output
+    wait_for(chrome, lambda d: "Pens down, look up" in output(d), timeout=60)
+    assert "lab1.step2" in output(chrome)
