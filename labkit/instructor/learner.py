@@ -10,6 +10,7 @@ raises because the server is slow or gone: a failure only shows in :meth:`Member
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -34,6 +35,7 @@ __all__ = ["JoinError", "Membership", "Sender", "default_server"]
 HEARTBEAT_SECONDS = float(os.environ.get("LABKIT_ROOM_HEARTBEAT") or 15.0)
 DEFAULT_SERVER = "http://127.0.0.1:4600"
 MAX_BACKOFF_SECONDS = 60.0
+EXIT_FLUSH_SECONDS = 2.0
 
 
 def default_server() -> str:
@@ -87,6 +89,7 @@ class Membership:
         self.outbox = Outbox(self.folder)
         self._sender: Sender | None = None
         self._guard = threading.Lock()
+        self._exit_flush = False
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
 
     # ----- files ----------------------------------------------------------------------------
@@ -221,6 +224,9 @@ class Membership:
             if self._sender is None or not self._sender.is_alive():
                 self._sender = Sender(self)
                 self._sender.start()
+            if not self._exit_flush:  # a `labkit check` in a terminal sends before it exits
+                atexit.register(self._flush_at_exit)
+                self._exit_flush = True
             return self._sender
 
     def stop(self) -> None:
@@ -234,6 +240,22 @@ class Membership:
         if not self.joined:
             return True
         return self.start().flush(timeout)
+
+    def sync_now(self) -> bool:
+        """One exchange with the server from this thread (for the CLI); True if it answered."""
+        if not self.joined:
+            return False
+        try:
+            while Sender(self).sync_once():
+                pass
+        except Exception:
+            return False
+        return True
+
+    def _flush_at_exit(self) -> None:
+        sender = self._sender
+        if sender is not None and sender.is_alive() and self.outbox.count_pending():
+            sender.flush(EXIT_FLUSH_SECONDS)
 
     @property
     def sender_status(self) -> SenderStatus:
@@ -294,33 +316,31 @@ class Sender(threading.Thread):
         self.timeout = timeout
         self.status = SenderStatus()
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._idle = threading.Condition()
-        self._drained = False
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
 
     def flush(self, timeout: float) -> bool:
         """Wait (up to ``timeout``) until the outbox is empty; True if it is."""
         deadline = time.monotonic() + timeout
-        with self._idle:
-            self._drained = False
-            self.wake()
-            while not self._drained and self.is_alive():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._idle.wait(left)
-        return self.membership.outbox.count_pending() == 0
+        outbox = self.membership.outbox
+        while outbox.count_pending() and self.is_alive():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            with self._idle:
+                self.wake()
+                self._idle.wait(min(left, 0.5))  # woken at the end of each round
+        return outbox.count_pending() == 0
 
-    def _finished_round(self, drained: bool) -> None:
+    def _finished_round(self) -> None:
         with self._idle:
-            self._drained = drained
             self._idle.notify_all()
 
     def sync_once(self) -> bool:
@@ -349,17 +369,17 @@ class Sender(threading.Thread):
 
     def run(self) -> None:
         failures = 0
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             wait = self.heartbeat
             try:
                 more = self.sync_once()
                 failures, self.status.failures, self.status.last_error = 0, 0, ""
-                self._finished_round(not more)
+                self._finished_round()
                 wait = 0.0 if more else self.heartbeat
             except _Refused as refusal:
                 self.status.closed = str(refusal)
                 self.membership._closed(str(refusal))
-                self._finished_round(True)
+                self._finished_round()
                 return
             except _Rejected as rejection:
                 self.status.last_error = f"the server refused some events: {rejection}"
@@ -370,8 +390,8 @@ class Sender(threading.Thread):
                 self.status.last_error = f"{type(error).__name__}: {error}"[:300]
                 backoff = min(self.max_backoff, 2 ** min(failures, 10))
                 wait = backoff * random.uniform(0.5, 1.0)
-                self._finished_round(False)
-                self._stop.wait(wait)  # a new event does not cut a backoff short
+                self._finished_round()
+                self._halt.wait(wait)  # a new event does not cut a backoff short
                 continue
             if wait and self._wake.wait(wait):
                 self._wake.clear()

@@ -69,7 +69,8 @@ def join_command(args: argparse.Namespace) -> int:
     except JoinError as error:
         print(f"labkit: {error}", file=sys.stderr)
         return 1
-    membership.flush(timeout=5.0)
+    membership.stop()
+    membership.sync_now()
     print("\n".join(room_lines(membership.status())))
     return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -160,6 +161,47 @@ def test_instructor_sends_a_broadcast_from_the_page(chrome: Any, room: RunningRo
         "text": "Look at the projector",
         "step": "lab1.step3",
     }
+
+
+def test_the_page_resumes_after_the_server_restarts(chrome: Any, room: RunningRoom) -> None:
+    """When the server comes back, the open page reconnects by itself and stays live."""
+    from selenium.webdriver.common.by import By
+
+    _live(chrome, room)
+    room.stop()
+    wait_for(chrome, lambda d: d.find_element(By.ID, "live").text == "reconnecting…")
+    room.start()
+    joined = room.join("after-the-restart")
+    wait_for(chrome, lambda d: d.find_elements(By.ID, f"p-{joined['participant']}"), timeout=60)
+    assert chrome.find_element(By.ID, "live").text == "live"
+
+
+def test_stuck_participants_are_marked_and_sorted_first(chrome: Any, room: RunningRoom) -> None:
+    """The same failure twice (threshold set on the page to 2) marks the row; sorting puts it
+    first."""
+    from selenium.webdriver.common.by import By
+
+    calm, stuck = room.join("aaa-calm"), room.join("zzz-stuck")
+    _live(chrome, room)
+    form = chrome.find_element(By.ID, "settings")
+    field = form.find_element(By.NAME, "same_failure")
+    field.clear()
+    field.send_keys("2")
+    form.find_element(By.TAG_NAME, "button").click()
+    saved = re.compile(r'name="same_failure"[^>]*value="2"')
+    wait_for(chrome, lambda d: saved.search(room.request(f"/room?key={room.instructor_key}")[1]))
+    for _ in range(2):
+        _sync(room, stuck["token"], _check("lab1.step1", "StateTable has a stream"))
+    row = f"#p-{stuck['participant']}"
+    wait_for(
+        chrome, lambda d: "stuck" in d.find_element(By.CSS_SELECTOR, row).get_attribute("class")
+    )
+    assert "stuck" not in chrome.find_element(By.ID, f"p-{calm['participant']}").get_attribute(
+        "class"
+    )
+    chrome.find_element(By.CSS_SELECTOR, 'th[data-sort="stuck"]').click()
+    first = chrome.find_element(By.CSS_SELECTOR, "#grid tbody tr")
+    assert first.get_attribute("id") == f"p-{stuck['participant']}"
 
 
 # ----- a learner's notebook ---------------------------------------------------------------------

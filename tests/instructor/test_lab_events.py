@@ -69,6 +69,24 @@ def test_labkit_join_and_status(tmp_path, room: RunningRoom) -> None:  # type: i
     assert wrong.returncode == 1 and "not this room's" in wrong.stderr
 
 
+def test_labkit_hint_in_a_terminal_reaches_the_room(
+    own_cloud: RunningCloud, room: RunningRoom
+) -> None:
+    """After ``labkit join``, ``labkit hint`` sends its outcome before the command exits."""
+    where = ["--port", str(own_cloud.port), "--data-dir", str(own_cloud.data_dir)]
+    subprocess.run(
+        [sys.executable, "-m", "labkit.cli", "join", room.code, "--name", "terminal",
+         "--server", room.url, "--data-dir", str(own_cloud.data_dir)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    hinted = subprocess.run(
+        [sys.executable, "-m", "labkit.cli", "hint", "lab1.step1", *where],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert hinted.returncode == 0, hinted.stderr
+    assert [row[4] for row in events_csv(room)] == ["hint"]
+
+
 def test_serve_warns_when_not_on_loopback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A non-loopback --host prints who can reach the server (checked without serving)."""
     from labkit.instructor.server import open_session
