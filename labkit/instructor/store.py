@@ -4,7 +4,7 @@
 SQLite file in the data directory, in WAL mode, with one connection that only the server's
 single writer thread uses. Everything the server shows is derived from these rows, so a restart
 loses nothing. A course that outgrows one machine implements :class:`Store` on PostgreSQL (see
-the README): the same five tables, ``INSERT … ON CONFLICT DO NOTHING`` for the deduplication.
+the README): the same four tables, ``INSERT … ON CONFLICT DO NOTHING`` for the deduplication.
 """
 
 from __future__ import annotations
