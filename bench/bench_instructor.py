@@ -74,6 +74,8 @@ class Run:
     accepted = 0
     duplicates_reported = 0
     memory: ClassVar[list[tuple[float, float]]] = []
+    server_cpu: ClassVar[list[float]] = []
+    ingest_in_server: ClassVar[list[float]] = []  # the server's own Server-Timing
     reconnect_done: ClassVar[list[float]] = []
     offline: float = 300.0
     learners: ClassVar[list[Any]] = []
@@ -143,11 +145,14 @@ class Learner(FastHttpUser):
         ) as response:
             if response.status_code != 200:
                 response.failure(f"sync {response.status_code}")
-                Run.failures.append(f"sync {response.status_code}")
+                Run.failures.append(f"sync {response.status_code} {response.error!r}"[:120])
                 return False
             answer = response.json()
+            timing = response.headers.get("Server-Timing", "dur=0").rpartition("dur=")[2]
         elapsed = time.time() - started
         (Run.ingest if batch else Run.heartbeat).append(elapsed)
+        if batch:
+            Run.ingest_in_server.append(float(timing) / 1000)
         Run.accepted += answer["accepted"]
         Run.duplicates_reported += answer["duplicates"]
         del self.queue[: len(batch)]
@@ -217,6 +222,8 @@ def sample_memory(pid: int, stop: gevent.event.Event, started: float) -> None:
     process = psutil.Process(pid)
     while not stop.is_set():
         Run.memory.append((round(time.time() - started, 1), process.memory_info().rss / 2**20))
+        times = process.cpu_times()
+        Run.server_cpu[:] = [times.user + times.system]
         gevent.sleep(1.0)
 
 
@@ -309,6 +316,8 @@ def main() -> int:
             "note": "one 2-core machine shared with other work; Locust and the 25 page "
             "streams run on the same machine as the server, all over loopback",
             "wall_seconds": round(time.time() - begun, 1),
+            "server_cpu_seconds": round(Run.server_cpu[0], 1) if Run.server_cpu else None,
+            "bench_cpu_seconds": round(sum(psutil.Process().cpu_times()[:2]), 1),
         },
         "join": {"joined": len(Run.joins), "seconds_for_all": round(joined_in, 2), "goal_s": 10},
         "ingest_ms": {
@@ -318,6 +327,8 @@ def main() -> int:
             "p99": _p(Run.ingest, 0.99),
             "max": _p(Run.ingest, 1.0),
             "locust_p95": locust_p95("sync with events"),
+            "in_server_p50": _p(Run.ingest_in_server, 0.5),
+            "in_server_p95": _p(Run.ingest_in_server, 0.95),
             "goal_p95": 200,
         },
         "heartbeat_ms": {"requests": len(Run.heartbeat), "p95": _p(Run.heartbeat, 0.95)},

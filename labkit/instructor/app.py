@@ -16,10 +16,13 @@ route                              who                      what
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import json
+import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.applications import Starlette
@@ -28,9 +31,9 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from . import page
+from .live import Publisher
 from .protocol import BadRequest, parse_join
 from .service import Access, RoomService
-from .state import Row
 
 __all__ = ["create_app"]
 
@@ -38,8 +41,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
-    "style-src 'unsafe-inline'; img-src 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
 }
 
@@ -51,11 +53,15 @@ def _error(message: str, status: int) -> JSONResponse:
 
 def _guarded(handler: Handler) -> Handler:
     async def run(request: Request) -> Response:
+        started = time.perf_counter()
         try:
             response = await handler(request)
         except BadRequest as problem:
             response = _error(str(problem), problem.status)
-        response.headers.update(_SECURITY_HEADERS)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
         return response
 
     return run
@@ -77,16 +83,9 @@ async def _json(request: Request, limit: int) -> Any:
         raise BadRequest("The request body is not valid JSON.") from None
 
 
-def create_app(service: RoomService, *, push_interval: float = 0.2) -> Starlette:
+def create_app(service: RoomService, *, push_interval: float = 0.25) -> Starlette:
     """The ASGI app for one room. ``push_interval`` gathers changes into one update per page."""
-    rows_cache: dict[int, tuple[int, str]] = {}
-
-    def row_html(row: Row) -> str:
-        cached = rows_cache.get(row.id)
-        if cached is None or cached[0] != row.version:
-            cached = (row.version, page.row_html(service.state, row))
-            rows_cache[row.id] = cached
-        return cached[1]
+    live = Publisher(service, interval=push_interval)
 
     def role_of(request: Request, *, instructor: bool = False) -> str:
         key = request.query_params.get("key") or request.headers.get("x-labkit-key")
@@ -124,37 +123,21 @@ def create_app(service: RoomService, *, push_interval: float = 0.2) -> Starlette
         role = role_of(request)
         key = request.query_params["key"]
         state = service.state
-        html = page.page(state, role, key, service.session.code, service.clock())
-        html = html.replace(
-            "/room/events?key=", f"/room/events?since={service.boot}:{state.version}&key=", 1
+        stream = f"/room/events?since={service.boot}:{state.version}&key={quote(key)}"
+        nonce = secrets.token_urlsafe(16)
+        html = page.page(
+            state, role, key, service.session.code, service.clock(), stream=stream, nonce=nonce
         )
-        return HTMLResponse(html)
+        policy = (
+            f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+            "img-src 'none'; frame-ancestors 'none'"
+        )
+        return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
     async def events(request: Request) -> Response:
         role = role_of(request)
         resume = request.headers.get("last-event-id") or request.query_params.get("since", "")
-        boot, _, number = resume.partition(":")
-        start = int(number) if boot == service.boot and number.isdigit() else -1
-        return EventSourceResponse(_updates(request, role, start), ping=10)
-
-    async def _updates(request: Request, role: str, sent: int) -> AsyncIterator[dict[str, str]]:
-        state = service.state
-        first = True
-        while True:
-            if state.version > sent or first:
-                update: dict[str, Any] = {
-                    "version": state.version,
-                    "now": service.clock(),
-                    "rows": {r.id: row_html(r) for r in state.rows.values() if r.version > sent},
-                }
-                if first or state.room_version > sent:
-                    update["panels"] = page.panels(state, role)
-                first, sent = False, state.version
-                yield {"id": f"{service.boot}:{sent}", "data": json.dumps(update)}
-                await asyncio.sleep(push_interval)
-            if await request.is_disconnected():
-                return
-            await service.wait_change(sent, timeout=5.0)
+        return EventSourceResponse(live.stream(role, resume), ping=10)
 
     async def code(request: Request) -> Response:
         role_of(request, instructor=True)
@@ -214,4 +197,10 @@ def create_app(service: RoomService, *, push_interval: float = 0.2) -> Starlette
         Route("/room/code/{participant:int}", _guarded(code)),
         Route("/export/{what}", _guarded(export)),
     ]
-    return Starlette(routes=routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await live.stop()
+
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -36,6 +36,7 @@ HEARTBEAT_SECONDS = float(os.environ.get("LABKIT_ROOM_HEARTBEAT") or 15.0)
 DEFAULT_SERVER = "http://127.0.0.1:4600"
 MAX_BACKOFF_SECONDS = 60.0
 EXIT_FLUSH_SECONDS = 2.0
+MAX_SHARED_CODE = 16 * 1024  # the server's limit (protocol.Limits.max_code)
 
 
 def default_server() -> str:
@@ -167,11 +168,6 @@ class Membership:
         self.start()
         return room
 
-    def leave(self) -> None:
-        """Stop sending to the room (the outbox stays, for the record)."""
-        self.stop()
-        self._room_file.unlink(missing_ok=True)
-
     # ----- recording ------------------------------------------------------------------------
     def record(self, kind: str, step: str, data: dict[str, Any]) -> None:
         """Queue one outcome for the room; does nothing when not in a room. Never raises."""
@@ -216,6 +212,8 @@ class Membership:
         )
         text = Path(source).read_text() if is_file else str(source)
         name = label or (Path(source).name if is_file else "code")
+        if len(text) > MAX_SHARED_CODE:
+            raise ValueError(f"That is {len(text)} characters; share at most {MAX_SHARED_CODE}.")
         self.record("code", "", {"label": name[:80], "text": text})
 
     # ----- the sender -----------------------------------------------------------------------

@@ -102,7 +102,7 @@ def _board_html(state: RoomState, role: str) -> str:
     real = role == "instructor" or visibility == "everyone"
     rows = "".join(
         f"<tr><td>{n}</td><td>{esc(name)}</td><td class='pts'>{points}</td></tr>"
-        for n, (name, points) in enumerate(state.leaderboard(real_names=real)[:20], start=1)
+        for n, (_, name, points) in enumerate(state.leaderboard(real_names=real)[:20], start=1)
     )
     note = f"<p class='quiet'>Shown to: {esc(visibility)}</p>"
     return (
@@ -130,7 +130,10 @@ def panels(state: RoomState, role: str) -> dict[str, object]:
     }
 
 
-def page(state: RoomState, role: str, key: str, join_code: str, now: float) -> str:
+def page(
+    state: RoomState, role: str, key: str, join_code: str, now: float, *, stream: str, nonce: str
+) -> str:
+    """The whole page; ``stream`` is the URL of its event stream, ``nonce`` its scripts'."""
     readonly = role != "instructor"
     headers = "".join(
         f'<th class="stepcol" title="{esc(title)}">{esc(step)}</th>' for step, title in state.steps
@@ -162,7 +165,13 @@ def page(state: RoomState, role: str, key: str, join_code: str, now: float) -> s
 </section>"""
     )
     config = json.dumps(
-        {"key": key, "readonly": readonly, "now": now, "settings": settings.to_dict()}
+        {
+            "key": key,
+            "readonly": readonly,
+            "now": now,
+            "settings": settings.to_dict(),
+            "stream": stream,
+        }
     ).replace("<", "\\u003c")
     query = f"key={quote(key)}"
     return f"""<!doctype html>
@@ -182,7 +191,7 @@ def page(state: RoomState, role: str, key: str, join_code: str, now: float) -> s
 <section class="gridbox"><table id="grid"><thead><tr>
 <th data-sort="name">participant</th><th data-sort="step">on step</th>
 <th data-sort="since">time on step</th><th data-sort="seen">last seen</th>{headers}
-<th data-sort="stuck">stuck first</th></tr></thead>
+<th data-sort="stuck">⚑ stuck first</th></tr></thead>
 <tbody>{rows}</tbody></table>
 <p class="quiet"><span id="count">{first["count"]}</span> participants,
 <span id="events">{first["events"]}</span> events.</p></section>
@@ -191,7 +200,7 @@ def page(state: RoomState, role: str, key: str, join_code: str, now: float) -> s
 </main>
 <dialog id="code"><pre></pre><button onclick="this.parentNode.close()">close</button></dialog>
 <script id="config" type="application/json">{config}</script>
-<script>{_SCRIPT}</script>
+<script nonce="{nonce}">{_SCRIPT}</script>
 </body></html>"""
 
 

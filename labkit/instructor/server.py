@@ -42,9 +42,6 @@ class ServeInfo:
         """True when the server listens beyond this machine."""
         return not _is_loopback(self.host)
 
-    def to_dict(self) -> dict[str, object]:
-        return {k: str(v) if isinstance(v, Path) else v for k, v in self.__dict__.items()}
-
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost":

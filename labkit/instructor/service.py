@@ -262,8 +262,8 @@ class RoomService:
         if settings.leaderboard != "instructor":
             real = settings.leaderboard == "everyone"
             board = [
-                {"name": name, "points": points, "you": False}
-                for name, points in state.leaderboard(real_names=real)[:10]
+                {"name": name, "points": points, "you": pid == row.id}
+                for pid, name, points in state.leaderboard(real_names=real)[:10]
             ]
         return {
             "participant": row.id,

@@ -77,7 +77,8 @@ class Row:
     points: int = 0
     last_event: str = ""
     shared: list[dict[str, Any]] = field(default_factory=list)
-    version: int = 0
+    version: int = 0  # when the row last changed (other than "last seen")
+    seen_version: int = 0  # when "last seen" last moved
 
     def cell(self, step: str) -> Cell:
         return self.cells.setdefault(step, Cell())
@@ -125,7 +126,7 @@ class RoomState:
         row = self.rows[participant]
         if when > row.last_seen:
             row.last_seen = when
-            row.version = self._bump()
+            row.seen_version = self._bump()
 
     def revoke(self, participant: int) -> None:
         row = self.rows[participant]
@@ -226,6 +227,7 @@ class RoomState:
         found = [(step, counts.get(step, 0)) for step in self.step_ids]
         return [*found, ("finished", counts.get(None, 0))]
 
-    def leaderboard(self, *, real_names: bool) -> list[tuple[str, int]]:
+    def leaderboard(self, *, real_names: bool) -> list[tuple[int, str, int]]:
+        """(participant, name or nickname, points), best first."""
         ranked = sorted(self.active_rows(), key=lambda r: (-r.points, r.id))
-        return [(r.name if real_names else nickname(r.id), r.points) for r in ranked]
+        return [(r.id, r.name if real_names else nickname(r.id), r.points) for r in ranked]

@@ -181,7 +181,7 @@ def test_leaderboard_visibility(room: RunningRoom) -> None:
     assert room.request("/api/sync", {}, token=token)[1]["leaderboard"] is None
     room.admin("settings", {"leaderboard": "everyone"})
     board = room.request("/api/sync", {}, token=token)[1]["leaderboard"]
-    assert board[0] == {"name": "scorer", "points": 100, "you": False}
+    assert board[0] == {"name": "scorer", "points": 100, "you": True}
     room.admin("settings", {"leaderboard": "nicknames"})
     board = room.request("/api/sync", {}, token=token)[1]["leaderboard"]
     assert board[0]["name"] != "scorer" and board[0]["points"] == 100

@@ -37,6 +37,8 @@ function apply(update){
     const holder = document.createElement('tbody'); holder.innerHTML = html;
     const fresh = holder.firstElementChild, old = document.getElementById('p-' + id);
     if (old) old.replaceWith(fresh); else tbody.appendChild(fresh); }
+  for (const [id, seen] of Object.entries(update.seen || {})){
+    const tr = document.getElementById('p-' + id); if (tr) tr.dataset.seen = seen; }
   if (update.panels){
     const p = update.panels; settings = p.settings;
     document.getElementById('room').innerHTML = p.room;
@@ -47,7 +49,7 @@ function apply(update){
   tick(); sort();
   document.body.dataset.version = update.version; }
 function connect(){
-  const source = new EventSource('/room/events?key=' + encodeURIComponent(config.key));
+  const source = new EventSource(config.stream);
   const live = document.getElementById('live');
   source.onopen = () => { live.textContent = 'live'; live.className = 'on'; };
   source.onerror = () => { live.textContent = 'reconnecting…'; live.className = 'off'; };
