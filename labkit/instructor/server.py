@@ -136,6 +136,7 @@ def run(info: ServeInfo) -> None:
             log_level="warning",
             access_log=False,
             timeout_graceful_shutdown=2,
+            timeout_keep_alive=75,  # longer than a heartbeat, so connections are reused
         )
         uvicorn.Server(config).run()
     finally:
