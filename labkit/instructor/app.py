@@ -121,7 +121,7 @@ def create_app(service: RoomService, *, push_interval: float = 0.25) -> Starlett
 
     async def room(request: Request) -> Response:
         role = role_of(request)
-        key = request.query_params["key"]
+        key = request.query_params.get("key") or request.headers.get("x-labkit-key", "")
         state = service.state
         stream = f"/room/events?since={service.boot}:{state.version}&key={quote(key)}"
         nonce = secrets.token_urlsafe(16)
