@@ -316,6 +316,7 @@ class Sender(threading.Thread):
         self._wake = threading.Event()
         self._halt = threading.Event()
         self._idle = threading.Condition()
+        self._careful_until = 0  # up to this offset, send one event at a time
 
     def wake(self) -> None:
         self._wake.set()
@@ -346,7 +347,8 @@ class Sender(threading.Thread):
         room = self.membership.room()
         if room is None or room.get("closed"):
             raise _Refused(room.get("closed", "") if room else "not in a room")
-        events, offset = self.membership.outbox.pending()
+        outbox = self.membership.outbox
+        events, offset = outbox.pending(1 if outbox.position() < self._careful_until else 100)
         try:
             answer = _post(
                 f"{room['server']}/api/sync", {"events": events}, room["token"], self.timeout
@@ -355,15 +357,18 @@ class Sender(threading.Thread):
             message = _error_text(error)
             if error.code in (401, 403):
                 raise _Refused(message) from None
+            if error.code in (400, 409, 413) and len(events) > 1:
+                self._careful_until = offset  # send these one by one: skip only the bad one
+                raise _Rejected(message) from None
             if error.code in (400, 409, 413):
-                self.membership.outbox.acknowledge(offset)  # never sendable: skip, keep going
+                outbox.acknowledge(offset)  # never sendable (it stays in the file): skip it
                 self.status.rejected += len(events)
                 raise _Rejected(message) from None
             raise
-        self.membership.outbox.acknowledge(offset)
+        outbox.acknowledge(offset)
         self.membership._received(answer)
         self.status.last_contact = time.time()
-        return len(events) > 0 and self.membership.outbox.count_pending() > 0
+        return len(events) > 0 and outbox.count_pending() > 0
 
     def run(self) -> None:
         failures = 0

@@ -50,6 +50,10 @@ class Outbox:
             os.fsync(handle.fileno())
         return event_id
 
+    def position(self) -> int:
+        """The offset up to which the server has acknowledged the events."""
+        return self._cursor()
+
     def _cursor(self) -> int:
         try:
             return int(self.cursor_file.read_text().strip() or 0)

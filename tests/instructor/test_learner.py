@@ -112,3 +112,18 @@ def test_sharing_code_needs_the_instructors_request(tmp_path: Path, room: Runnin
     assert membership.flush(timeout=20)
     assert "code" in [row[4] for row in events_csv(room)]
     membership.stop()
+
+
+def test_one_refused_event_does_not_hold_back_the_others(tmp_path: Path, room: RunningRoom) -> None:
+    """A batch the server refuses is resent one event at a time; only the bad one is skipped."""
+    membership = _membership(tmp_path, room)
+    assert membership.flush(timeout=20)
+    membership.stop()
+    outbox = membership.outbox
+    outbox.append("hint", "lab1.step1", {"tier": 1})
+    outbox.append("code", "", {"label": "x", "text": "unasked"})  # the instructor did not ask
+    outbox.append("hint", "lab1.step1", {"tier": 2})
+    assert membership.flush(timeout=30)
+    assert [row[4] for row in events_csv(room)] == ["hint", "hint"]
+    assert membership.sender_status.rejected == 1
+    membership.stop()
