@@ -1,8 +1,8 @@
 """The instructor's page in headless Chromium, and a broadcast reaching a learner's notebook.
 
-These tests bring their own minimal fixtures (``chrome``, ``jupyterlab``) so that they do not
-depend on the notebook tier's conftest; they skip with an install hint when Chromium or its
-driver is missing.
+These tests bring their own minimal fixtures (``chrome``, ``learner_jupyterlab``), so they do
+not depend on the notebook tier's conftest; they skip with an install hint when Chromium or
+its driver is missing.
 """
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ def test_stuck_participants_are_marked_and_sorted_first(chrome: Any, room: Runni
 
 # ----- a learner's notebook ---------------------------------------------------------------------
 @pytest.fixture
-def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def learner_jupyterlab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """JupyterLab on a free port serving ``tmp_path/nb``; yields (base URL with token, folder)."""
     folder = tmp_path / "nb"
     folder.mkdir()
@@ -266,12 +266,12 @@ def _notebook(cells: list[str]) -> dict[str, Any]:
 
 
 def test_a_broadcast_arrives_in_the_learners_notebook(
-    chrome: Any, room: RunningRoom, own_cloud: RunningCloud, jupyterlab: tuple[str, Path]
+    chrome: Any, room: RunningRoom, own_cloud: RunningCloud, learner_jupyterlab: tuple[str, Path]
 ) -> None:
     """After lab.join in a notebook, the instructor's message appears under that cell."""
     from selenium.webdriver.common.by import By
 
-    url, folder = jupyterlab
+    url, folder = learner_jupyterlab
     source = (
         "from labkit import Lab\n"
         f"lab = Lab(port={own_cloud.port}, data_dir={str(own_cloud.data_dir)!r})\n"
