@@ -41,10 +41,15 @@ STATUS_WIDTH = 100
 
 
 def _status(args: argparse.Namespace) -> int:
+    from .ui.room_commands import room_status, status_lines
+
     document = control.status(_data_dir(args))
     if args.json:
-        print(json.dumps({"running": document is not None, **(document or {})}, indent=2))
+        room = {"room": room_status(_data_dir(args))}
+        print(json.dumps({"running": document is not None, **(document or {}), **room}, indent=2))
         return 0 if document else 3
+    for line in status_lines(_data_dir(args)):
+        print(line)
     if document is None:
         print(f"The local cloud is not running (data dir {_data_dir(args)}). Start it: labkit up")
         return 3
@@ -261,6 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .ui.commands import add_step_commands
 
     add_step_commands(commands, with_data_dir)
+    from .ui.room_commands import add_room_commands
+
+    add_room_commands(commands, with_data_dir)
     return parser
 
 
