@@ -41,14 +41,15 @@ STATUS_WIDTH = 100
 
 
 def _status(args: argparse.Namespace) -> int:
-    from .ui.room_commands import room_status, status_lines
+    from .ui.room_commands import room_status
+    from .ui.room_commands import status_lines as room_lines
 
     document = control.status(_data_dir(args))
     if args.json:
         room = {"room": room_status(_data_dir(args))}
         print(json.dumps({"running": document is not None, **(document or {}), **room}, indent=2))
         return 0 if document else 3
-    for line in status_lines(_data_dir(args)):
+    for line in room_lines(_data_dir(args)):
         print(line)
     if document is None:
         print(f"The local cloud is not running (data dir {_data_dir(args)}). Start it: labkit up")

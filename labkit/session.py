@@ -242,7 +242,7 @@ class Lab:
             result = self.workshop.reset(step, confirm=confirm)
         if not result.needs_confirmation:
             self._store().reset_hints(result.step)
-            self._room.was_reset(result.step)
+            self._room.was_reset(result.step or step)
         return StepChange("reset", result.step, result)
 
     def hint(self, step: str | None = None) -> Hint:
