@@ -27,8 +27,8 @@ def totals(uploads: tuple[tuple[str, str], ...] = UPLOADS) -> dict[str, int]:
     latest: dict[tuple[str, str], int] = {}
     for instance, text in uploads:
         for line in text.splitlines():
-            counter, value = line.split()
-            latest[(counter, instance)] = int(value)
+            counter, number = line.split()
+            latest[(counter, instance)] = int(number)
     summed: dict[str, int] = {}
     for (counter, _), value in latest.items():
         summed[counter] = summed.get(counter, 0) + value

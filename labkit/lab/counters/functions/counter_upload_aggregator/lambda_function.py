@@ -7,6 +7,8 @@ aggregate table, keyed by Counter and Date.
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -18,7 +20,7 @@ logger.setLevel(logging.INFO)
 table = boto3.resource("dynamodb").Table(AGGREGATE_TABLE)
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
         if record["eventName"] not in ("INSERT", "MODIFY"):
             continue
@@ -27,12 +29,12 @@ def lambda_handler(event, context):
         # TODO: read Counter and Date, sum InstanceValues, then call store_total.
 
 
-def store_total(counter, date, total):
+def store_total(counter: str, date: str, total: int) -> None:
     """Set Value of (counter, date) to total, only if it is not already total."""
     # TODO: one update_item with a ConditionExpression; ignore_unchanged catches the refusal.
 
 
-def ignore_unchanged(update, **arguments):
+def ignore_unchanged(update: Callable[..., Any], **arguments: Any) -> None:
     """Run a conditional update; a failed condition means nothing had to change."""
     try:
         update(**arguments)

@@ -12,6 +12,8 @@ The parsing is done for you. Two things are left (look for TODO):
 import json
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -25,7 +27,7 @@ s3 = boto3.client("s3")
 table = boto3.resource("dynamodb").Table(STATE_TABLE)
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
         if record.get("EventSource") != "aws:sns":
             continue
@@ -35,7 +37,7 @@ def lambda_handler(event, context):
             handle_upload(s3_record)
 
 
-def handle_upload(record):
+def handle_upload(record: dict[str, Any]) -> None:
     if record.get("eventSource") != "aws:s3":
         return
     if not record.get("eventName", "").startswith("ObjectCreated:"):
@@ -56,7 +58,7 @@ def handle_upload(record):
             store(date, instance, fields[0], int(fields[1]))
 
 
-def store(date, instance, counter, value):
+def store(date: str, instance: str, counter: str, value: int) -> None:
     """Set InstanceValues[instance] of item (counter, date) to value."""
     logger.info("would store %s %s %s=%s", date, instance, counter, value)
     # TODO 1: create the map InstanceValues = {} only if the item has none yet
@@ -65,7 +67,7 @@ def store(date, instance, counter, value):
     # A ConditionalCheckFailedException means "nothing to do": catch it (see ignore_unchanged).
 
 
-def ignore_unchanged(update, **arguments):
+def ignore_unchanged(update: Callable[..., Any], **arguments: Any) -> None:
     """Run a conditional update; a failed condition means nothing had to change."""
     try:
         update(**arguments)

@@ -9,6 +9,7 @@ the batch is written; unprocessed items are sent again until none are left.
 import logging
 import os
 import time
+from typing import Any
 
 import boto3
 
@@ -20,7 +21,7 @@ logger.setLevel(logging.INFO)
 dynamodb = boto3.resource("dynamodb")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     totals = {}
     for record in event["Records"]:
         if record["eventName"] not in ("INSERT", "MODIFY"):
@@ -38,7 +39,7 @@ def lambda_handler(event, context):
     logger.info("wrote %d totals", len(requests))
 
 
-def write_all(requests):
+def write_all(requests: list[dict[str, Any]]) -> None:
     """BatchWriteItem until DynamoDB has taken every request (with a short backoff)."""
     pending = {AGGREGATE_TABLE: requests}
     delay = 0.05

@@ -7,6 +7,8 @@ InstanceValues of instance -> value. The function sums the map and stores the to
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -18,7 +20,7 @@ logger.setLevel(logging.INFO)
 table = boto3.resource("dynamodb").Table(AGGREGATE_TABLE)
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
         if record["eventName"] not in ("INSERT", "MODIFY"):
             continue
@@ -28,7 +30,7 @@ def lambda_handler(event, context):
         store_total(counter, date, sum(int(v["N"]) for v in values.values()))
 
 
-def store_total(counter, date, total):
+def store_total(counter: str, date: str, total: int) -> None:
     """Set Value of (counter, date) to total, only if it is not already total."""
     ignore_unchanged(
         table.update_item,
@@ -41,7 +43,7 @@ def store_total(counter, date, total):
     logger.info("total %s %s = %s", date, counter, total)
 
 
-def ignore_unchanged(update, **arguments):
+def ignore_unchanged(update: Callable[..., Any], **arguments: Any) -> None:
     """Run a conditional update; a failed condition means nothing had to change."""
     try:
         update(**arguments)

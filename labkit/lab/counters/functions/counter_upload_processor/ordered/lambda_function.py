@@ -13,6 +13,8 @@ may differ in length, so they are left-padded to one width before DynamoDB compa
 import json
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
@@ -28,7 +30,7 @@ s3 = boto3.client("s3")
 table = boto3.resource("dynamodb").Table(STATE_TABLE)
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
         if record.get("EventSource") != "aws:sns":
             continue
@@ -38,7 +40,7 @@ def lambda_handler(event, context):
             handle_upload(s3_record)
 
 
-def handle_upload(record):
+def handle_upload(record: dict[str, Any]) -> None:
     if record.get("eventSource") != "aws:s3":
         return
     if not record.get("eventName", "").startswith("ObjectCreated:"):
@@ -60,7 +62,7 @@ def handle_upload(record):
             store(date, instance, fields[0], int(fields[1]), sequencer)
 
 
-def store(date, instance, counter, value, sequencer):
+def store(date: str, instance: str, counter: str, value: int, sequencer: str) -> None:
     """Set InstanceValues[instance] to value, unless a newer upload already did."""
     key = {"Counter": counter, "Date": date}
     ignore_unchanged(
@@ -88,7 +90,7 @@ def store(date, instance, counter, value, sequencer):
     logger.info("stored %s %s %s=%s (sequencer %s)", date, instance, counter, value, sequencer)
 
 
-def ignore_unchanged(update, **arguments):
+def ignore_unchanged(update: Callable[..., Any], **arguments: Any) -> None:
     """Run a conditional update; a failed condition means nothing had to change (or a newer
     upload already changed it)."""
     try:

@@ -12,6 +12,8 @@ only if it changed, so an unchanged upload changes nothing.
 import json
 import logging
 import os
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
@@ -26,7 +28,7 @@ s3 = boto3.client("s3")
 table = boto3.resource("dynamodb").Table(STATE_TABLE)
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     for record in event["Records"]:
         if record.get("EventSource") != "aws:sns":
             continue
@@ -36,7 +38,7 @@ def lambda_handler(event, context):
             handle_upload(s3_record)
 
 
-def handle_upload(record):
+def handle_upload(record: dict[str, Any]) -> None:
     if record.get("eventSource") != "aws:s3":
         return
     if not record.get("eventName", "").startswith("ObjectCreated:"):
@@ -57,7 +59,7 @@ def handle_upload(record):
             store(date, instance, fields[0], int(fields[1]))
 
 
-def store(date, instance, counter, value):
+def store(date: str, instance: str, counter: str, value: int) -> None:
     """Set InstanceValues[instance] of item (counter, date) to value."""
     key = {"Counter": counter, "Date": date}
     ignore_unchanged(
@@ -79,7 +81,7 @@ def store(date, instance, counter, value):
     logger.info("stored %s %s %s=%s", date, instance, counter, value)
 
 
-def ignore_unchanged(update, **arguments):
+def ignore_unchanged(update: Callable[..., Any], **arguments: Any) -> None:
     """Run a conditional update; a failed condition means nothing had to change."""
     try:
         update(**arguments)
