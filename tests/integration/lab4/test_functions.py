@@ -133,10 +133,9 @@ def test_the_materials_python_2_and_bytes_slips_fail_as_on_aws(make_lab: MakeLab
     logs = lab.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{lab.names.processor}")
     text = "\n".join(e["message"] for e in logs["events"])
     assert "ValidationException" in text and "Type mismatch" in text
-    python2 = reference.replace(
-        "def lambda_handler(event, context):\n",
-        "def lambda_handler(event, context):\n" + PYTHON2_LINE,
-    )
+    first_line = '    for record in event["Records"]:\n'
+    python2 = reference.replace(first_line, PYTHON2_LINE + first_line, 1)
+    assert python2 != reference
     lab.deploy(CounterFunction.PROCESSOR, source=python2)
     answer = lab.client("lambda").invoke(FunctionName=lab.names.processor, Payload=b"{}")
     error = json.loads(answer["Payload"].read())
