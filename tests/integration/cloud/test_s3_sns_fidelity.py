@@ -475,3 +475,15 @@ def lambda_handler(event, context):
     assert count(after, name, "s3", "GetObject") == 1
     assert after["events"]["s3.notifications_sent"] == before["events"]["s3.notifications_sent"] + 1
     assert after["functions"][name]["total_duration_ms"] > 0
+
+
+def test_object_keys_are_taken_literally(cloud: RunningCloud) -> None:
+    """A key is decoded once, as on AWS: "a%2Bb" is another key than "a+b"."""
+    bucket = make_bucket(cloud)
+    s3 = cloud.client("s3")
+    s3.put_object(Bucket=bucket, Key="x/a+b", Body=b"plus")
+    s3.put_object(Bucket=bucket, Key="x/c%2Fd e", Body=b"percent")
+    assert s3.get_object(Bucket=bucket, Key="x/c%2Fd e")["Body"].read() == b"percent"
+    with pytest.raises(ClientError) as missing:
+        s3.get_object(Bucket=bucket, Key="x/a%2Bb")
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"

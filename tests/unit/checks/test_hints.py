@@ -9,7 +9,7 @@ import pytest
 from labkit.checks import HINTS, CheckItem, Hint, Report, Status
 from labkit.checks.hints import hint_tiers
 from labkit.checks.store import CheckStore
-from labkit.lab.steps import STEP_IDS
+from labkit.lab.course import STEP_IDS
 
 
 def test_every_step_has_three_tiers() -> None:
