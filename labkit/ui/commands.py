@@ -53,17 +53,29 @@ def check_command(args: argparse.Namespace) -> int:
 
 
 def solve_command(args: argparse.Namespace) -> int:
+    from labkit.lab.parts import StepNotAvailable
+
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
-    report = lab.solve(args.step)
+    try:
+        report = lab.solve(args.step)
+    except StepNotAvailable as unavailable:
+        print(f"labkit: {unavailable}", file=sys.stderr)
+        return 1
     print(str(report))
     return 0 if report.passed else NOT_DONE
 
 
 def reset_command(args: argparse.Namespace) -> int:
+    from labkit.lab.parts import StepNotAvailable
+
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
-    print(lab.reset(args.step).text())
+    try:
+        print(lab.reset(args.step).text())
+    except StepNotAvailable as unavailable:
+        print(f"labkit: {unavailable}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from labkit.deploy import Package, Stack
 
 from ..names import LabSettings
-from ..parts import StepInfo
+from ..parts import StepInfo, StepNotAvailable
 from .names import CounterNames
 from .packages import function_of, package_with, source
 
@@ -68,10 +68,6 @@ NOT_DEPLOYABLE = (
 )
 
 
-class NotDeployable(RuntimeError):
-    """lab.solve / lab.reset of a lab 4 step, before the deployer supports its resources."""
-
-
 @dataclass(frozen=True)
 class CountersPart:
     """Lab 4: S3 → SNS → Lambda → DynamoDB → stream → Lambda, after the 2015 AdRoll article."""
@@ -85,7 +81,7 @@ class CountersPart:
         return STEPS
 
     def stack(self, settings: LabSettings, step_id: str | None, *, solved: bool = False) -> Stack:
-        raise NotDeployable(NOT_DEPLOYABLE)
+        raise StepNotAvailable(NOT_DEPLOYABLE)
 
     def owned(self, settings: LabSettings) -> Stack:
         # Nothing labkit would create yet, so nothing for a teardown to remove.
