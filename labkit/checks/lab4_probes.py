@@ -41,7 +41,7 @@ class Where:
         topic = f"arn:{ctx.partition}:sns:{ctx.region}:{ctx.account}:{names.topic}"
         return cls(
             names,
-            names.bucket(ctx.account, ctx.region),
+            names.bucket(ctx.account),
             topic,
             ctx.region,
             ctx.account,

@@ -18,11 +18,6 @@ if TYPE_CHECKING:
     from .names import LabSettings
 
 
-class StepNotAvailable(RuntimeError):
-    """A lab cannot build a step's resources (``solve``/``reset``); the message says why and
-    what to do instead."""
-
-
 @dataclass(frozen=True)
 class StepInfo:
     """One step of a lab: its stable id (``lab3.step2``), where it stands, and what to do."""

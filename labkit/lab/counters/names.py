@@ -1,8 +1,9 @@
 """Lab 4's resources by role, and their names on each backend.
 
 Locally the names are the material's (``counter-upload-processor`` …); on AWS they carry the
-settings' prefix (``labkit-``). A bucket name must be unique across all of AWS, so on AWS it
-also carries the account and region: ``labkit-counter-uploads-123456789012-us-west-2``.
+settings' prefix (``labkit-``). A bucket name must be unique across all of AWS, so with a
+prefix it also carries the account: ``labkit-counter-uploads-123456789012`` (one lab 4 per
+account and prefix, whatever the region).
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ class CounterNames:
     def of(cls, settings: LabSettings) -> CounterNames:
         return cls(settings.prefix)
 
-    def bucket(self, account: str, region: str) -> str:
+    def bucket(self, account: str) -> str:
         if not self.prefix:
             return "counter-uploads"
-        return f"{self.prefix}counter-uploads-{account}-{region}".lower()[:63]
+        return f"{self.prefix}counter-uploads-{account}".lower()[:63]
 
     @property
     def topic(self) -> str:

@@ -6,14 +6,16 @@ its NEW_IMAGE stream → counter-upload-aggregator → aggregate-counters (index
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from labkit.deploy import Package, Stack
 
 from ..names import LabSettings
-from ..parts import StepInfo, StepNotAvailable
+from ..parts import StepInfo
 from .names import CounterNames
 from .packages import function_of, package_with, source
+from .stack import counters_stack
 
 STEPS: tuple[StepInfo, ...] = (
     StepInfo(
@@ -59,13 +61,36 @@ STEPS: tuple[StepInfo, ...] = (
     ),
 )
 
-#: Why lab 4 cannot be provisioned by labkit yet (the deploy kinds it needs are on their way).
-NOT_DEPLOYABLE = (
-    "labkit cannot build lab 4's resources yet: its deployer does not know S3 buckets and "
-    "notifications, SNS topics, policies and subscriptions, Lambda permissions or tables with "
-    "a sort key and an index. Build the step with the notebook's code (06-counters) instead; "
-    "lab.check and lab.hint work as usual."
-)
+
+def _account() -> str:
+    """The account boto3's default session is in (the lab's: ``Lab()`` points boto3 at it)."""
+    key = (os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_PROFILE"))
+    if key not in _ACCOUNTS:
+        import boto3
+
+        _ACCOUNTS[key] = str(boto3.client("sts").get_caller_identity()["Account"])
+    return _ACCOUNTS[key]
+
+
+_ACCOUNTS: dict[tuple[str | None, str | None], str] = {}
+
+
+def bucket_name(settings: LabSettings) -> str:
+    """The lab's bucket: ``counter-uploads`` locally, ``<prefix>counter-uploads-<account>``
+    with a prefix (bucket names are global across AWS)."""
+    names = CounterNames.of(settings)
+    return names.bucket(_account() if names.prefix else "")
+
+
+#: Steps solved at the start of each step, and at its end.
+_DONE_AT_START = {
+    "lab4.step1": 0,
+    "lab4.step2": 1,
+    "lab4.step3": 2,
+    "lab4.step4": 3,
+    "lab4.step5": 3,
+}
+_DONE_AT_END = {"lab4.step1": 1, "lab4.step2": 2, "lab4.step3": 3, "lab4.step4": 3, "lab4.step5": 3}
 
 
 @dataclass(frozen=True)
@@ -81,11 +106,17 @@ class CountersPart:
         return STEPS
 
     def stack(self, settings: LabSettings, step_id: str | None, *, solved: bool = False) -> Stack:
-        raise StepNotAvailable(NOT_DEPLOYABLE)
+        if step_id is None:
+            return counters_stack(settings, bucket_name(settings), 3, processor="ordered")
+        table = _DONE_AT_END if solved else _DONE_AT_START
+        done = table[step_id]
+        ordered = solved and step_id == "lab4.step5"
+        return counters_stack(
+            settings, bucket_name(settings), done, processor="ordered" if ordered else "solution"
+        )
 
     def owned(self, settings: LabSettings) -> Stack:
-        # Nothing labkit would create yet, so nothing for a teardown to remove.
-        return Stack()
+        return self.stack(settings, None)
 
     def functions(self) -> tuple[str, ...]:
         return ("counter-upload-processor", "counter-upload-aggregator")

@@ -45,7 +45,7 @@ class CounterLab:
 
     @property
     def bucket(self) -> str:
-        return self.names.bucket(ACCOUNT, REGION)
+        return self.names.bucket(ACCOUNT)
 
     def function_arn(self, function: CounterFunction) -> str:
         return ENV.function_arn(self.names.function(function))
