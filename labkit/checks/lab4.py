@@ -32,7 +32,6 @@ from .lab4_probes import (
     PROBE_DATE,
     Where,
     aggregate_value,
-    call,
     function_policy,
     keys_in,
     missing,
@@ -48,7 +47,7 @@ from .lab4_probes import (
     topic_policy,
     wait_until,
 )
-from .probes import Invocation, nonce
+from .probes import Invocation, invoke, nonce
 from .report import CheckItem, Report, passed, skipped
 
 __all__ = ["CHECKS"]
@@ -289,7 +288,7 @@ def _classify(result: Invocation, label: str, name: str) -> CheckItem:
 def _processor_behaviour(ctx: CheckContext, where: Where, name: str) -> list[CheckItem]:
     items: list[CheckItem] = []
     label = "The processor ignores the s3:TestEvent"
-    result = call(ctx, name, sns_event(where, test_event(where)))
+    result = invoke(ctx, name, sns_event(where, test_event(where)))
     if not result.ok:
         item = _classify(result, label, name)
         if item.code == "lab4-processor-error":  # nothing more specific: the test event itself
@@ -312,7 +311,7 @@ def _processor_behaviour(ctx: CheckContext, where: Where, name: str) -> list[Che
         key = probes.key()
         probes.put(key, f"{counter} 42\n")
         record = s3_record(where, key, None, "0" * 18 + "1")
-        result = call(ctx, name, sns_event(where, {"Records": [record]}))
+        result = invoke(ctx, name, sns_event(where, {"Records": [record]}))
         if not result.ok:
             return [*items, _classify(result, label, name)]
         stored = state_values(ctx, table, counter, PROBE_DATE)
@@ -412,7 +411,7 @@ def _aggregator_behaviour(
     table = where.names.aggregate_table
     counter = f"LABKIT_PROBE_{nonce()}"
     label = "A stream record of a state item gives the sum of its values"
-    result = call(
+    result = invoke(
         ctx, name, stream_event(ctx, stream_arn, counter, PROBE_DATE, {"i-a": 2, "i-b": 3})
     )
     if not result.ok:
@@ -540,7 +539,7 @@ def check_ordering(ctx: CheckContext) -> Report:
             )
             return _report(step, items)
         old = messages[0]
-        result = call(ctx, name, sns_event(where, old))
+        result = invoke(ctx, name, sns_event(where, old))
         if not result.ok:
             items.append(_classify(result, label, name))
         elif newest() != 2:

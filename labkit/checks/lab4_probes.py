@@ -8,16 +8,18 @@ instances called ``i-labkit+…`` (the ``+`` proves the key is decoded), with co
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote_plus, unquote_plus
 
 from labkit.iam.resource_policy import ServiceCall, allows
 from labkit.lab.counters.names import CounterNames, upload_key
 
 from .context import CheckContext, error_code
-from .probes import Invocation, invoke, nonce
+from .probes import nonce
 
 PROBE_DATE = "2000-01-01"
 #: How long a probe waits for S3 → SNS → Lambda (→ stream → Lambda) on AWS.
@@ -78,8 +80,6 @@ def wait_until(ctx: CheckContext, done: Callable[[], bool], timeout: float = AWS
 def s3_record(
     where: Where, key: str, version: str | None, sequencer: str, size: int = 0
 ) -> dict[str, Any]:
-    from urllib.parse import quote_plus
-
     obj: dict[str, Any] = {
         "key": quote_plus(key, safe="/"),
         "size": size,
@@ -169,7 +169,7 @@ def stream_event(
                     "ApproximateCreationDateTime": 946684800,
                     "Keys": {"Counter": image["Counter"], "Date": image["Date"]},
                     "NewImage": image,
-                    "SequenceNumber": "1" + nonce().replace("a", "1")[:20],
+                    "SequenceNumber": str(time.time_ns()),
                     "SizeBytes": 100,
                     "StreamViewType": "NEW_IMAGE",
                 },
@@ -369,14 +369,8 @@ def topic_listener(ctx: CheckContext, where: Where) -> Iterator[TopicListener]:
 
 def keys_in(messages: list[str]) -> list[str]:
     """The object keys of the S3 events among SNS messages (test events have none)."""
-    from urllib.parse import unquote_plus
-
     keys = []
     for text in messages:
         for record in json.loads(text).get("Records", []):
             keys.append(unquote_plus(record["s3"]["object"]["key"]))
     return keys
-
-
-def call(ctx: CheckContext, function: str, event: dict[str, Any]) -> Invocation:
-    return invoke(ctx, function, event)

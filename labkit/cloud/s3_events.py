@@ -93,7 +93,8 @@ def encode_key(key: str) -> str:
     return quote_plus(key, safe="/")
 
 
-def _timestamp() -> str:
+def iso_now() -> str:
+    """Now, as AWS writes event times: ``2015-11-16T22:08:36.682Z``."""
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
@@ -120,7 +121,7 @@ def object_event(event_name: str, bucket: Any, key: Any, configuration_id: str) 
         "eventVersion": EVENT_VERSION,
         "eventSource": "aws:s3",
         "awsRegion": bucket.region_name,
-        "eventTime": _timestamp(),
+        "eventTime": iso_now(),
         "eventName": event_name.removeprefix("s3:"),
         "userIdentity": {"principalId": requester.principal_id},
         "requestParameters": {"sourceIPAddress": requester.source_ip},
@@ -145,7 +146,7 @@ def test_event(bucket_name: str) -> dict[str, Any]:
     return {
         "Service": "Amazon S3",
         "Event": "s3:TestEvent",
-        "Time": _timestamp(),
+        "Time": iso_now(),
         "Bucket": bucket_name,
         "RequestId": ids["x-amz-request-id"],
         "HostId": ids["x-amz-id-2"],

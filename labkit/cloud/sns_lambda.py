@@ -27,6 +27,7 @@ from typing import Any
 from . import resource_policies
 from .lambda_service import LambdaService, append_log_events
 from .resource_policies import SNS_SERVICE, ServiceCall
+from .s3_events import iso_now
 
 log = logging.getLogger("labkit.cloud.sns")
 
@@ -37,10 +38,6 @@ def failure_log_group(topic_arn: str) -> str:
     """Where SNS writes failed deliveries of a topic."""
     _, _, _, region, account, name = topic_arn.split(":", 5)
     return f"sns/{region}/{account}/{name}/Failure"
-
-
-def _iso(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def lambda_event(
@@ -65,7 +62,7 @@ def lambda_event(
                     "TopicArn": topic_arn,
                     "Subject": subject,
                     "Message": message,
-                    "Timestamp": _iso(datetime.now(UTC)),
+                    "Timestamp": iso_now(),
                     "SignatureVersion": "1",
                     "Signature": base64.b64encode(secrets.token_bytes(64)).decode(),
                     "SigningCertUrl": f"https://sns.{region}.amazonaws.com/"
