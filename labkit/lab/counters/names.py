@@ -39,7 +39,7 @@ class CounterNames:
     def bucket(self, account: str) -> str:
         if not self.prefix:
             return "counter-uploads"
-        return f"{self.prefix}counter-uploads-{account}".lower()[:63]
+        return f"{self.prefix}counter-uploads-{account}".lower().rstrip("-")[:63]
 
     @property
     def topic(self) -> str:

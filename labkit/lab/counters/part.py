@@ -63,12 +63,19 @@ STEPS: tuple[StepInfo, ...] = (
 
 
 def _account() -> str:
-    """The account boto3's default session is in (the lab's: ``Lab()`` points boto3 at it)."""
+    """The account boto3's default session is in (the lab's: ``Lab()`` points boto3 at it),
+    or "" when boto3 has no account to ask (then nothing of lab 4 can exist there either)."""
     key = (os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_PROFILE"))
     if key not in _ACCOUNTS:
         import boto3
+        from botocore.config import Config
 
-        _ACCOUNTS[key] = str(boto3.client("sts").get_caller_identity()["Account"])
+        config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
+        try:
+            found = boto3.client("sts", config=config).get_caller_identity()["Account"]
+        except Exception:
+            found = ""
+        _ACCOUNTS[key] = str(found)
     return _ACCOUNTS[key]
 
 
