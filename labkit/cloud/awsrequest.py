@@ -73,7 +73,7 @@ def from_environ(environ: dict[str, Any], body: bytes) -> AwsRequest:
     return AwsRequest(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
         path=str(environ.get("PATH_INFO", "/")),
-        query=parse_qs(str(environ.get("QUERY_STRING", ""))),
+        query=parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
         headers=headers,
         body=body,
         service=service,

@@ -20,7 +20,7 @@ from cheroot.wsgi import Server as WSGIServer
 
 from labkit.esm import IdleTimeout
 
-from . import ddb_streams, patches
+from . import ddb_streams, notifications, patches
 from .awsrequest import AwsRequest
 from .ddb_idempotency import TokenStore
 from .esm_service import EsmService
@@ -116,6 +116,7 @@ class Cloud:
         self.front.on_forwarded.append(self._after_forward)
         self.front.gates.insert(0, self._internal)
         ddb_streams.record_listener = self._stream_written
+        self.requests = notifications.install(self.front, self.lambdas, self.roles)
 
     # ----- state ----------------------------------------------------------------------------
     def _extras(self) -> dict[str, Any]:
@@ -189,6 +190,7 @@ class Cloud:
             "snapshot_clean": self.snapshots.clean,
             "functions": self.runtime.stats(),
             "event_source_mappings": self.esm.engine.stats(),
+            **self.requests.snapshot(),
         }
 
     # ----- running --------------------------------------------------------------------------

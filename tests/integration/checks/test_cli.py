@@ -38,6 +38,7 @@ def test_check_all_json_on_an_empty_lab(labkit_cli: Run) -> None:
     assert done.returncode == 2, done.stderr
     document = json.loads(done.stdout)
     assert [s["step"] for s in document["steps"]] == list(STEP_IDS)
+    assert STEP_IDS[:5] == ("lab1.step1", "lab1.step2", "lab1.step3", "lab2.step1", "lab2.step2")
     assert not document["passed"]
 
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from labkit.checks import MISTAKES, mistakes_for
-from labkit.lab.steps import STEP_IDS
+from labkit.lab.course import STEP_IDS
 
 INTEGRATION = Path(__file__).resolve().parents[2] / "integration"
 CATALOGUE = INTEGRATION / "checks" / "README.md"
