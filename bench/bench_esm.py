@@ -39,12 +39,14 @@ def lambda_handler(event, context):
 
 
 def client(endpoint: str, service: str) -> Any:
+    credentials = control.credentials_for(endpoint)
+    assert credentials is not None, "start the cloud with control.start first"
     return boto3.client(
         service,
         endpoint_url=endpoint,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
         config=Config(retries={"max_attempts": 0}, read_timeout=300),
     )
 

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import signal
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -155,9 +153,7 @@ def exactness_under_faults(settings: LabSettings, messages: int, seed: int) -> d
         workshop.reset("lab2.step2", solved=True, confirm=True)
         scores = workshop.scoreboard()
         result = scores.play_round(messages=messages, seed=seed, timeout=7200)
-        status = json.loads(
-            urllib.request.urlopen(f"{cloud.endpoint}/_labkit/status", timeout=10).read()
-        )
+        status = cloud.status()
         rss = tree_rss_mb(cloud.pid)
     functions = status.get("functions", {})
     return {

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .cloud import control
+from .cloud.auth_keys import learner_credentials
 from .cloud.client_env import point_boto3_at
-from .cloud.settings import DEFAULT_REGION, default_data_dir, default_port
+from .cloud.settings import DEFAULT_REGION, default_data_dir
 
 BACKENDS = ("local", "aws")
 
@@ -38,9 +39,9 @@ def connect(
     """Start or find the backend and make plain boto3 in this process use it."""
     directory = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
     if backend == "local":
-        info = control.start(port or default_port(), directory)
+        info = control.start(port, directory)
         chosen_region = region or DEFAULT_REGION
-        point_boto3_at(info.endpoint, chosen_region)
+        point_boto3_at(info.endpoint, learner_credentials(info.data_dir), chosen_region)
         return Backend("local", chosen_region, info.endpoint, info.data_dir)
     if backend == "aws":
         import boto3

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .cloud import control
-from .cloud.settings import DEFAULT_PORT, default_data_dir, default_port
+from .cloud.settings import DEFAULT_PORT, DEFAULT_REGION, default_data_dir
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -19,12 +19,41 @@ def _data_dir(args: argparse.Namespace) -> Path:
 
 
 def _up(args: argparse.Namespace) -> int:
-    info = control.start(args.port or default_port(), _data_dir(args))
+    info = control.start(args.port, _data_dir(args), cors_origins=args.cors_origins)
     if info.already_running:
         print(f"The local cloud is already running (pid {info.pid}).")
+        if args.cors_origins:
+            print(
+                "To change the web origins it answers, stop it (labkit down) and start it "
+                "again with --cors-origin."
+            )
     else:
         print(f"The local cloud is running (pid {info.pid}, data in {info.data_dir}).")
     print(f"endpoint: {info.endpoint}")
+    return 0
+
+
+def _env(args: argparse.Namespace) -> int:
+    import shlex
+
+    from .cloud.auth_keys import learner_credentials
+    from .cloud.client_env import boto3_environment, cleared_variables
+
+    running = control.find_running(_data_dir(args).expanduser().resolve())
+    if running is None:
+        print(
+            f"labkit: the local cloud is not running (data dir {_data_dir(args)}). "
+            "Start it: labkit up",
+            file=sys.stderr,
+        )
+        return 3
+    variables = boto3_environment(
+        running.endpoint, learner_credentials(running.data_dir), args.region or DEFAULT_REGION
+    )
+    print('# The local cloud\'s endpoint and your credentials for it: eval "$(labkit env)"')
+    for name, value in variables.items():
+        print(f"export {name}={shlex.quote(value)}")
+    print(f"unset {' '.join(cleared_variables())}")
     return 0
 
 
@@ -251,9 +280,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = with_data_dir(commands.add_parser("up", help="start the local cloud in the background"))
     up.add_argument(
-        "--port", type=int, help=f"port on 127.0.0.1 (default: $LABKIT_PORT or {DEFAULT_PORT})"
+        "--port",
+        type=int,
+        help=f"port on 127.0.0.1 (default: $LABKIT_PORT or {DEFAULT_PORT}; a free one, "
+        "remembered in the data dir, if that is taken)",
+    )
+    up.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        dest="cors_origins",
+        metavar="URL",
+        help="a web origin (e.g. http://localhost:3000) whose pages may call the cloud; "
+        "repeatable (default: none)",
     )
     up.set_defaults(run=_up)
+    env = with_data_dir(
+        commands.add_parser(
+            "env", help="print export lines (endpoint, credentials, region) for a terminal"
+        )
+    )
+    env.add_argument("--region", help=f"region to print (default: {DEFAULT_REGION})")
+    env.set_defaults(run=_env)
     with_data_dir(
         commands.add_parser("down", help="stop the local cloud, saving its state")
     ).set_defaults(run=_down)

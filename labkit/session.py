@@ -7,9 +7,6 @@ deploying a function's new code, the scoreboard, logs and progress views.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,12 +65,9 @@ class Lab:
     def status(self) -> dict[str, Any]:
         """The local cloud's figures: functions, and per mapping its counters, iterator age
         and recent invocations (batch size, duration, error, retries)."""
-        if not self.backend.is_local:
+        if not self.backend.is_local or not self.backend.endpoint:
             return {}
-        url = f"{self.backend.endpoint}/_labkit/status"
-        with urllib.request.urlopen(url, timeout=10) as response:
-            document: dict[str, Any] = json.loads(response.read())
-            return document
+        return control.cloud_status(self.backend.endpoint) or {}
 
     def invocations(self, function_name: str | None = None) -> list[dict[str, Any]]:
         """Recent invocations by event source mappings, oldest first (optionally one function)."""

@@ -6,7 +6,6 @@ import contextlib
 import functools
 import io
 import json
-import socket
 import textwrap
 import uuid
 import zipfile
@@ -16,7 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .cloud import control
-from .cloud.settings import DEFAULT_REGION, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
+from .cloud.auth_keys import Credentials, learner_credentials
+from .cloud.control import free_port as free_port
+from .cloud.settings import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from .lab.names import LabSettings
@@ -40,14 +41,6 @@ LAMBDA_TRUST_POLICY = policy_document(
 ALLOW_ALL_POLICY = policy_document({"Effect": "Allow", "Action": "*", "Resource": "*"})
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def make_zip(files: Mapping[str, str | bytes]) -> bytes:
     """A deployment package: file name -> source (dedented) or bytes."""
     buffer = io.BytesIO()
@@ -68,6 +61,11 @@ class RunningCloud:
     data_dir: Path
     region: str = DEFAULT_REGION
 
+    @functools.cached_property
+    def credentials(self) -> Credentials:
+        """The learner credentials of this cloud's data directory (its administrator)."""
+        return learner_credentials(self.data_dir)
+
     def client(self, service: str, **kwargs: Any) -> Any:
         import boto3
         from botocore.config import Config
@@ -77,8 +75,8 @@ class RunningCloud:
             service,
             endpoint_url=self.endpoint,
             region_name=kwargs.pop("region_name", self.region),
-            aws_access_key_id=kwargs.pop("aws_access_key_id", LEARNER_ACCESS_KEY),
-            aws_secret_access_key=kwargs.pop("aws_secret_access_key", LEARNER_SECRET_KEY),
+            aws_access_key_id=kwargs.pop("aws_access_key_id", self.credentials.access_key),
+            aws_secret_access_key=kwargs.pop("aws_secret_access_key", self.credentials.secret_key),
             config=kwargs.pop("config", Config(retries={"max_attempts": 0}, read_timeout=120)),
             **kwargs,
         )
@@ -96,9 +94,16 @@ class RunningCloud:
     def wait_idle(self, timeout: float = 60.0) -> None:
         """Block until every mapping caught up and no invocation runs; AssertionError if not."""
         try:
-            control.wait_idle(self.endpoint, timeout)
+            control.wait_idle(self.endpoint, timeout, credentials=self.credentials)
         except control.IdleTimeout as busy:
             raise AssertionError(str(busy)) from None
+
+    def status(self) -> dict[str, Any]:
+        """The cloud's status document (functions, mappings), as ``labkit status`` reads it."""
+        document = control.cloud_status(self.endpoint, self.credentials)
+        if document is None:
+            raise AssertionError(f"The local cloud at {self.endpoint} did not answer.")
+        return document
 
     def workshop(
         self,
@@ -115,8 +120,8 @@ class RunningCloud:
         from .lab.workshop import Workshop
 
         session = boto3.session.Session(
-            aws_access_key_id=LEARNER_ACCESS_KEY,
-            aws_secret_access_key=LEARNER_SECRET_KEY,
+            aws_access_key_id=self.credentials.access_key,
+            aws_secret_access_key=self.credentials.secret_key,
             region_name=self.region,
         )
         return Workshop(
@@ -126,7 +131,9 @@ class RunningCloud:
             endpoint_url=self.endpoint,
             session=session,
             settings=settings,
-            wait_idle=functools.partial(control.wait_idle, self.endpoint),
+            wait_idle=functools.partial(
+                control.wait_idle, self.endpoint, credentials=self.credentials
+            ),
             progress=SilentProgress(),
         )
 
@@ -140,9 +147,11 @@ class RunningCloud:
 
 
 @contextlib.contextmanager
-def local_cloud(data_dir: Path, port: int | None = None) -> Iterator[RunningCloud]:
+def local_cloud(
+    data_dir: Path, port: int | None = None, *, cors_origins: tuple[str, ...] = ()
+) -> Iterator[RunningCloud]:
     """Start a local cloud on a free port for the duration of the block."""
-    info = control.start(port or free_port(), data_dir)
+    info = control.start(port or free_port(), data_dir, cors_origins=cors_origins)
     cloud = RunningCloud(info.endpoint, info.port, info.pid, info.data_dir)
     try:
         yield cloud

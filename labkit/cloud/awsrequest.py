@@ -23,6 +23,8 @@ class AwsRequest:
     service: str | None
     region: str | None
     access_key: str | None
+    #: True once the front verified the request's signature (see ``cloud.auth``).
+    signed: bool = False
     _json: Any = field(default=None, repr=False)
 
     @property
@@ -61,7 +63,8 @@ def parse_credential(authorization: str | None) -> tuple[str | None, str | None,
     return found.group(1), found.group(2), found.group(3)
 
 
-def from_environ(environ: dict[str, Any], body: bytes) -> AwsRequest:
+def request_headers(environ: dict[str, Any]) -> dict[str, str]:
+    """A WSGI request's headers, by lower-case name."""
     headers = {
         key[5:].replace("_", "-").lower(): str(value)
         for key, value in environ.items()
@@ -69,6 +72,16 @@ def from_environ(environ: dict[str, Any], body: bytes) -> AwsRequest:
     }
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = str(environ["CONTENT_TYPE"])
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = str(environ["CONTENT_LENGTH"])
+    return headers
+
+
+def from_environ(
+    environ: dict[str, Any], body: bytes, headers: dict[str, str] | None = None
+) -> AwsRequest:
+    if headers is None:
+        headers = request_headers(environ)
     access_key, region, service = parse_credential(headers.get("authorization"))
     return AwsRequest(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),

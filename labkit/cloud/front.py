@@ -15,7 +15,9 @@ from typing import Any
 
 from werkzeug.test import run_wsgi_app
 
-from .awsrequest import AwsRequest, from_environ
+from .auth import Admitted, Door, read_body
+from .auth_limits import DEFAULT_LIMIT
+from .awsrequest import AwsRequest, from_environ, request_headers
 from .mutex import MOTO_LOCK
 from .replies import Reply, json_protocol_error
 
@@ -48,8 +50,12 @@ class Route:
 class Front:
     """Routes requests; calls ``on_forwarded`` after each request moto handled."""
 
-    def __init__(self, moto_app: Any, routes: Iterable[Route] = ()) -> None:
+    def __init__(
+        self, moto_app: Any, routes: Iterable[Route] = (), door: Door | None = None
+    ) -> None:
         self.moto_app = moto_app
+        #: Who may come in (Host, origin, size, signature); None lets every request in.
+        self.door = door
         self.routes: list[Route] = list(routes)
         self.gates: list[Callable[[AwsRequest], Reply | None]] = []
         self.on_forwarded: list[Callable[[AwsRequest, Reply], None]] = []
@@ -58,20 +64,43 @@ class Front:
         self.routes.extend(routes)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        body = _read_body(environ)
-        request = from_environ(environ, body)
+        headers = request_headers(environ)
         try:
-            reply = self.dispatch(request, environ)
+            reply = self._serve(environ, headers)
         except Exception:
-            log.exception("unexpected failure serving %s %s", request.method, request.path)
+            log.exception(
+                "unexpected failure serving %s %s",
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+            )
             reply = json_protocol_error(
                 "InternalFailure", "The local cloud hit an unexpected error; see cloud.log.", 500
             )
+        if self.door is not None:
+            reply = self.door.finish(environ, headers, reply)
         start_response(
             f"{reply.status} {_REASONS.get(reply.status, 'Status')}",
             [*reply.headers.items(), ("Content-Length", str(len(reply.body)))],
         )
         return [reply.body]
+
+    def _serve(self, environ: dict[str, Any], headers: dict[str, str]) -> Reply:
+        if self.door is None:
+            body = read_body(environ, DEFAULT_LIMIT)
+            admitted = Admitted(body if isinstance(body, bytes) else b"", None)
+        else:
+            outcome = self.door.admit(environ, headers)
+            if isinstance(outcome, Reply):
+                return outcome
+            admitted = outcome
+        request = from_environ(environ, admitted.body, headers)
+        if admitted.caller is not None:
+            # The verified signer, also for presigned URLs (whose key is in the query).
+            request.access_key = admitted.caller.credentials.access_key
+            request.service = admitted.caller.service
+            request.region = admitted.caller.region
+        request.signed = admitted.caller is not None or self.door is None
+        return self.dispatch(request, environ)
 
     def dispatch(self, request: AwsRequest, environ: dict[str, Any]) -> Reply:
         for gate in self.gates:
@@ -110,16 +139,6 @@ class Front:
         for listener in self.on_forwarded:
             listener(request, reply)
         return reply
-
-
-def _read_body(environ: dict[str, Any]) -> bytes:
-    """The request body: Content-Length bytes, or everything for a chunked upload."""
-    length = environ.get("CONTENT_LENGTH")
-    if length:
-        return bytes(environ["wsgi.input"].read(int(length)))
-    if "chunked" in str(environ.get("HTTP_TRANSFER_ENCODING", "")).lower():
-        return bytes(environ["wsgi.input"].read())
-    return b""
 
 
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", "date"}

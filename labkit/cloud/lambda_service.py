@@ -7,7 +7,6 @@ workers, and serves Invoke itself so invocations never hold the moto lock while 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
 import threading
@@ -18,6 +17,7 @@ from urllib.parse import unquote
 from labkit.runtime import FunctionSpec, InvocationResult, LogLine, Runtime, TooManyRequests
 
 from . import lambda_validation
+from .auth_keys import Credentials, role_credentials
 from .awsrequest import AwsRequest
 from .mutex import MOTO_LOCK
 from .replies import Reply, rest_error
@@ -26,7 +26,6 @@ from .settings import ACCOUNT_ID, DEFAULT_REGION
 log = logging.getLogger("labkit.cloud.lambda")
 
 Forward = Callable[[bytes | None], Reply]
-ROLE_SECRET = "labkit-function-role-secret"
 LOG_TAIL_BYTES = 4096
 
 
@@ -41,36 +40,44 @@ class FunctionNotFound(Exception):
 
 
 class RoleKeys:
-    """Credentials a function runs with: one access key per (execution role, function).
+    """Credentials a function runs with: one key per (execution role, function).
 
-    The key is derived from both, so it is the same after a restart, and the front can tell
-    which role (and which function, the session name) signed a request.
+    They are derived from the data directory's secret, so they are the same after a restart
+    and no one without that secret can make them; the front can tell which role (and which
+    function, the session name) signed a request.
     """
 
-    def __init__(self) -> None:
-        self._roles: dict[str, tuple[str, str]] = {}
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+        self._roles: dict[str, tuple[str, str, Credentials]] = {}
         self._lock = threading.Lock()
 
-    def key_for(self, role_arn: str, session: str) -> str:
-        digest = hashlib.sha256(f"{role_arn}|{session}".encode()).hexdigest()
-        key = "ASIA" + digest[:16].upper()
+    def credentials_for(self, role_arn: str, session: str) -> Credentials:
+        credentials = role_credentials(self._secret, role_arn, session)
         with self._lock:
-            self._roles[key] = (role_arn, session)
-        return key
+            self._roles[credentials.access_key] = (role_arn, session, credentials)
+        return credentials
 
     def role_for(self, access_key: str | None) -> tuple[str, str] | None:
         """(role ARN, session name) of a function key, or None for any other key."""
         if access_key is None:
             return None
         with self._lock:
-            return self._roles.get(access_key)
+            found = self._roles.get(access_key)
+        return None if found is None else (found[0], found[1])
+
+    def lookup(self, access_key: str) -> Credentials | None:
+        """The temporary credentials issued under ``access_key``, if any."""
+        with self._lock:
+            found = self._roles.get(access_key)
+        return None if found is None else found[2]
 
     def credentials_env(self, role_arn: str, session: str) -> dict[str, str]:
-        token = hashlib.sha1(f"{role_arn}|{session}".encode()).hexdigest()
+        credentials = self.credentials_for(role_arn, session)
         return {
-            "AWS_ACCESS_KEY_ID": self.key_for(role_arn, session),
-            "AWS_SECRET_ACCESS_KEY": ROLE_SECRET,
-            "AWS_SESSION_TOKEN": "labkit-session-" + token,
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_SESSION_TOKEN": credentials.session_token or "",
         }
 
 

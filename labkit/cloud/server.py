@@ -21,6 +21,9 @@ from cheroot.wsgi import Server as WSGIServer
 from labkit.esm import IdleTimeout
 
 from . import ddb_streams, notifications, patches
+from .auth import Door
+from .auth_host import Origins
+from .auth_keys import Credentials, learner_credentials, private_dir
 from .awsrequest import AwsRequest
 from .ddb_idempotency import TokenStore
 from .esm_service import EsmService
@@ -35,6 +38,7 @@ from .snapshot import Snapshotter
 
 log = logging.getLogger("labkit.cloud")
 
+SERVICE_NAME = "labkit-local-cloud"
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Scan", "Query", "BatchGet")
 #: Requests served at once. Some wait a long time (a synchronous Invoke waits for its function,
 #: which calls back into the cloud; SQS long polls; wait-idle), so there are plenty.
@@ -80,7 +84,14 @@ def _changes_state(request: AwsRequest) -> bool:
 class Cloud:
     """Everything the cloud process runs, wired together."""
 
-    def __init__(self, port: int, data_dir: Path) -> None:
+    def __init__(
+        self,
+        port: int,
+        data_dir: Path,
+        cors_origins: tuple[str, ...] = (),
+        *,
+        guarded: bool = True,
+    ) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from labkit.runtime import Runtime
@@ -92,7 +103,9 @@ class Cloud:
         patches.install()
 
         self.tokens = TokenStore()
-        self.roles = RoleKeys()
+        self.learner = learner_credentials(data_dir)
+        self.roles = RoleKeys(self.learner.secret_key)
+        self.cors_origins = cors_origins
         self.runtime = Runtime(
             self.paths.runtime_dir,
             base_env={"AWS_ENDPOINT_URL": self.endpoint},
@@ -105,7 +118,10 @@ class Cloud:
         self.lambdas.concurrency_listeners.append(self.esm.engine.notify_function)
 
         self.snapshots = Snapshotter(self.paths.state_dir, self._extras)
-        self.front = Front(DomainDispatcherApplication(create_backend_app))
+        self.front = Front(
+            DomainDispatcherApplication(create_backend_app),
+            door=Door(self._credentials_of, Origins(port, cors_origins)) if guarded else None,
+        )
         self.front.gates.append(FunctionRoleGate(self.roles.role_for))
         self.front.add_routes(self.esm.routes())
         self.front.add_routes(lambda_routes(self.lambdas))
@@ -117,6 +133,12 @@ class Cloud:
         self.front.gates.insert(0, self._internal)
         ddb_streams.record_listener = self._stream_written
         self.requests = notifications.install(self.front, self.lambdas, self.roles)
+
+    def _credentials_of(self, access_key: str) -> Credentials | None:
+        """The learner's credentials (the administrator), or a function role's."""
+        if access_key == self.learner.access_key:
+            return self.learner
+        return self.roles.lookup(access_key)
 
     # ----- state ----------------------------------------------------------------------------
     def _extras(self) -> dict[str, Any]:
@@ -146,7 +168,8 @@ class Cloud:
         if not request.path.startswith("/_labkit/"):
             return None
         if request.path == "/_labkit/health":
-            return json_reply(self.health())
+            # Without this cloud's signature, say only what answers here: nothing of its owner.
+            return json_reply(self.health() if request.signed else {"service": SERVICE_NAME})
         if request.path == "/_labkit/status":
             return json_reply(self.status())
         if request.path == "/_labkit/wait-idle":
@@ -174,12 +197,13 @@ class Cloud:
 
     def health(self) -> dict[str, Any]:
         return {
-            "service": "labkit-local-cloud",
+            "service": SERVICE_NAME,
             "pid": os.getpid(),
             "port": self.port,
             "endpoint": self.endpoint,
             "data_dir": str(self.paths.data_dir),
             "started_at": self.started_at,
+            "cors_origins": list(self.cors_origins),
         }
 
     def status(self) -> dict[str, Any]:
@@ -231,9 +255,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labkit-cloud", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--cors-origin", action="append", default=[], dest="cors_origins")
+    # Benchmarks only: serve without the door (no Host, origin or signature checks), to
+    # measure what the checks cost. Never for learners.
+    parser.add_argument("--unguarded", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    data_dir: Path = args.data_dir.expanduser().resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir: Path = private_dir(args.data_dir)
     logging.basicConfig(
         filename=str(CloudPaths(data_dir).log_file),
         level=logging.INFO,
@@ -249,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     try:
-        Cloud(args.port, data_dir).serve()
+        Cloud(args.port, data_dir, tuple(args.cors_origins), guarded=not args.unguarded).serve()
     except OSError as error:
         log.error("could not serve on %s:%s: %s", HOST, args.port, error)
         print(f"labkit: cannot listen on {HOST}:{args.port}: {error}", file=sys.stderr)

@@ -10,10 +10,7 @@ DEFAULT_PORT = 4599
 DEFAULT_REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
 HOST = "127.0.0.1"
-
-#: The learner's own session uses these; the local cloud treats them as an administrator.
-LEARNER_ACCESS_KEY = "testing"
-LEARNER_SECRET_KEY = "testing"
+#: The learner's credentials are random, one set per data directory: see ``auth_keys``.
 
 
 def default_data_dir() -> Path:

@@ -13,7 +13,8 @@ from typing import Any, Literal
 from botocore.exceptions import BotoCoreError, ClientError
 
 from labkit.cloud import control
-from labkit.cloud.settings import DEFAULT_REGION, LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
+from labkit.cloud.auth_keys import learner_credentials
+from labkit.cloud.settings import DEFAULT_REGION
 
 from .names import LabSettings
 from .scoreboard import Board
@@ -55,9 +56,10 @@ def open_workshop(
             f"The local cloud is not running (data dir {data_dir}). Start it: labkit up", 3
         )
     chosen = region or DEFAULT_REGION
+    credentials = learner_credentials(running.data_dir)
     session = boto3.session.Session(
-        aws_access_key_id=LEARNER_ACCESS_KEY,
-        aws_secret_access_key=LEARNER_SECRET_KEY,
+        aws_access_key_id=credentials.access_key,
+        aws_secret_access_key=credentials.secret_key,
         region_name=chosen,
     )
     return Workshop(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,8 +30,7 @@ def wait_idle(cloud: RunningCloud, timeout: float = 60.0) -> None:
 
 def invocations(cloud: RunningCloud, function: str) -> list[dict[str, Any]]:
     """Recent event source mapping invocations of ``function``, oldest first."""
-    with urllib.request.urlopen(f"{cloud.endpoint}/_labkit/status", timeout=10) as response:
-        status = json.loads(response.read())
+    status = cloud.status()
     found: list[dict[str, Any]] = []
     for mapping in status.get("event_source_mappings", {}).values():
         if str(mapping["function_arn"]).endswith(f":{function}"):

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import time
-import urllib.request
 from typing import Any
 
 from labkit.cloud import control
@@ -14,9 +13,8 @@ from labkit.testing import ALLOW_ALL_POLICY, LAMBDA_TRUST_POLICY, RunningCloud, 
 
 
 def snapshot_is_clean(cloud: RunningCloud) -> bool:
-    with urllib.request.urlopen(f"{cloud.endpoint}/_labkit/status") as response:
-        clean: bool = json.loads(response.read())["snapshot_clean"]
-        return clean
+    clean: bool = cloud.status()["snapshot_clean"]
+    return clean
 
 
 def build_everything(cloud: RunningCloud) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,9 +33,8 @@ def workshop(lab_cloud: RunningCloud) -> Workshop:
 
 def function_stats(cloud: RunningCloud) -> dict[str, dict[str, Any]]:
     """Invocations and errors per function, from the cloud's status endpoint."""
-    with urllib.request.urlopen(f"{cloud.endpoint}/_labkit/status", timeout=10) as response:
-        stats: dict[str, dict[str, Any]] = json.loads(response.read()).get("functions", {})
-        return stats
+    stats: dict[str, dict[str, Any]] = cloud.status().get("functions", {})
+    return stats
 
 
 def errors_by_function(cloud: RunningCloud) -> dict[str, int]:
