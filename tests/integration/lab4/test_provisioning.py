@@ -10,7 +10,6 @@ import pytest
 from labkit.checks.context import CheckContext
 from labkit.checks.lab4 import CHECKS
 from labkit.cloud import control
-from labkit.cloud.settings import LEARNER_ACCESS_KEY, LEARNER_SECRET_KEY
 from labkit.lab.counters import example
 from labkit.lab.counters.names import CounterFunction, CounterNames, upload_key
 from labkit.lab.counters.packages import package
@@ -73,8 +72,8 @@ def test_the_aws_code_path_runs_against_the_local_endpoint(
     """With the aws backend's settings (prefix labkit-, a bucket named after the account) and
     the aws check path (polling, no idle signal), every step solves and passes."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", own_cloud.endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", LEARNER_ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", LEARNER_SECRET_KEY)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", own_cloud.credentials.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", own_cloud.credentials.secret_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", own_cloud.region)
     settings = LabSettings.for_backend("aws")
     workshop = own_cloud.workshop(backend="aws", settings=settings)
