@@ -65,7 +65,11 @@ STEPS: tuple[StepInfo, ...] = (
 def _account() -> str:
     """The account boto3's default session is in (the lab's: ``Lab()`` points boto3 at it),
     or "" when boto3 has no account to ask (then nothing of lab 4 can exist there either)."""
-    key = (os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_PROFILE"))
+    key = (
+        os.environ.get("AWS_ENDPOINT_URL"),
+        os.environ.get("AWS_PROFILE"),
+        os.environ.get("AWS_ACCESS_KEY_ID"),
+    )
     if key not in _ACCOUNTS:
         import boto3
         from botocore.config import Config
@@ -79,7 +83,7 @@ def _account() -> str:
     return _ACCOUNTS[key]
 
 
-_ACCOUNTS: dict[tuple[str | None, str | None], str] = {}
+_ACCOUNTS: dict[tuple[str | None, str | None, str | None], str] = {}
 
 
 def bucket_name(settings: LabSettings) -> str:

@@ -537,7 +537,7 @@ def test_status_reports_each_invocation_and_iterator_age(make_pipeline: MakePipe
         timeout=60,
         check=True,
     )
-    assert f"-> {pipeline.function}" in text.stdout and "iterator age" in text.stdout
+    assert f"→ {pipeline.function}" in text.stdout and "iterator age" in text.stdout.lower()
 
 
 @pytest.mark.slow

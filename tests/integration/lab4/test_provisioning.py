@@ -57,10 +57,10 @@ def test_solve_then_reset_every_step(own_cloud: RunningCloud) -> None:
     deployed = own_cloud.client("lambda").get_function(FunctionName=names.processor)
     ordered = package(CounterFunction.PROCESSOR, "ordered").sha256
     assert deployed["Configuration"]["CodeSha256"] == ordered
-    workshop.provision("lab4.step3")
+    workshop.reset("lab4.step3", confirm=True)
     report = CHECKS["lab4.step3"](context(own_cloud, settings))
     assert not report.passed
-    workshop.provision("lab4.step1")
+    workshop.reset("lab4.step1", confirm=True)
     assert own_cloud.client("s3").list_buckets()["Buckets"] == []
     assert own_cloud.client("dynamodb").list_tables()["TableNames"] == []
     assert own_cloud.client("lambda").list_functions()["Functions"] == []

@@ -42,8 +42,12 @@ class Lab5:
         return run_check(step, self.ctx)
 
     def provision(self, step: str, *, solved: bool = False) -> None:
-        """The step's start (or solution)."""
+        """The step's start (or solution), keeping what later steps added."""
         self.workshop.provision(step, solved=solved)
+
+    def reset(self, step: str) -> None:
+        """Take the lab back to the step's start (confirmed: later work is removed)."""
+        self.workshop.reset(step, confirm=True)
 
     def update_mapping(self, **settings: Any) -> None:
         self.client("lambda").update_event_source_mapping(UUID=self.experiments.uuid, **settings)

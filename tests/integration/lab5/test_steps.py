@@ -25,7 +25,7 @@ def test_every_step_solves_and_resets(lab5: Lab5) -> None:
         lab5.provision(step, solved=True)
         report = lab5.check(step)
         assert report.passed, str(report)
-    lab5.provision("lab5.step3")
+    lab5.reset("lab5.step3")
     assert not lab5.check("lab5.step3").passed
     assert lab5.check("lab5.step2").passed
 
@@ -48,7 +48,7 @@ def test_cli_check_hint_solve_reset_json(cloud: RunningCloud) -> None:
         assert checked.returncode == 0 and json.loads(checked.stdout)["step"] == "lab5.step1"
         hint = run("hint", "lab5.step1", "--json")
         assert hint.returncode == 0 and json.loads(hint.stdout)["tier"] == 1
-        reset = run("reset", "lab5.step1", "--json")
+        reset = run("reset", "lab5.step1", "--json", "--yes")
         assert reset.returncode == 0, reset.stdout + reset.stderr
         again = run("check", "lab5.step1", "--json")
         assert again.returncode == 2
