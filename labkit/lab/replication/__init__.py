@@ -1,0 +1,15 @@
+"""Lab 3 (notebook 05): replicate the ``logfile`` table through its stream into
+``logfile_replica``.
+
+* :mod:`.logdata` — the seeded web-log files (500 rows, then the 2,000-row stream file);
+* :mod:`.loader` — ``load_logfile``: one ``put_item`` per row, as the material's script;
+* :mod:`.functions` — ``ddbreplica_lambda``: the starter (the material's two faults) and the
+  solution;
+* :mod:`.steps`, :mod:`.stack` — the steps ``lab3.step1`` … ``lab3.step5`` and their resources.
+"""
+
+from __future__ import annotations
+
+from .names import ReplicationNames
+
+__all__ = ["ReplicationNames"]
