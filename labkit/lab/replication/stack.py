@@ -16,6 +16,8 @@ removes items.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from labkit.deploy.packaging import Package
 from labkit.deploy.resources import (
     EventSourceMapping,
@@ -39,7 +41,7 @@ from .steps import FINISHED, Stage
 from .tables import KEY, STREAM_VIEW
 
 BATCH_SIZE = 100
-STARTING_POSITION = "TRIM_HORIZON"
+STARTING_POSITION: Literal["TRIM_HORIZON"] = "TRIM_HORIZON"
 TIMEOUT = 60
 DESCRIPTION = "Copies the changes of the logfile table into its replica (labkit)."
 

@@ -7,8 +7,11 @@ This is the starting version, faithful to the material's function. Two things ar
 it; lab3.step4 asks you to find and fix them.
 """
 
+from __future__ import annotations
+
 import os
 import traceback
+from typing import Any
 
 import boto3
 
@@ -16,7 +19,7 @@ dynamodb = boto3.client("dynamodb")
 REPLICA_TABLE = os.environ["REPLICA_TABLE"]
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     try:
         for record in event["Records"]:
             change = record["dynamodb"]

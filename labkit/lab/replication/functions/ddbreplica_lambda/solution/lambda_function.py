@@ -9,7 +9,10 @@ Any failure raises, so Lambda fails the batch and retries it: nothing is dropped
 The replica's name comes from the REPLICA_TABLE environment variable.
 """
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 import boto3
 
@@ -17,7 +20,7 @@ dynamodb = boto3.client("dynamodb")
 REPLICA_TABLE = os.environ["REPLICA_TABLE"]
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     puts = deletes = 0
     for record in event["Records"]:
         change = record["dynamodb"]
