@@ -127,8 +127,14 @@ class Lab:
         return CheckContext.from_lab(self)
 
     def current_step(self) -> str | None:
-        """The step to work on now (None once every step is done)."""
+        """The step to work on now in the lab worked on last (None once it is all done)."""
         return self.workshop.progress_record().current
+
+    def _last_step(self) -> str:
+        """The last step of the lab worked on last (what a bare check looks at when done)."""
+        from .lab.course import part_named
+
+        return part_named(self.workshop.progress_record().part).steps[-1].id
 
     def provision(self, step: str, *, solved: bool = False) -> StepChange:
         """Bring the lab to the start of ``step`` (safe to run again: what is already right is
@@ -163,7 +169,7 @@ class Lab:
         """
         from .checks.registry import run_check
 
-        chosen = step or self.current_step() or "lab2.step2"
+        chosen = step or self.current_step() or self._last_step()
         report = run_check(chosen, self._context())
         self._store().record(report)
         if report.passed:
@@ -173,7 +179,7 @@ class Lab:
     def check_all(self) -> AllReports:
         """Check every step (for instructors and CI)."""
         from .checks.registry import run_all
-        from .lab.steps import STEP_IDS
+        from .lab.course import STEP_IDS
 
         reports = run_all(self._context())
         store = self._store()
@@ -203,7 +209,7 @@ class Lab:
         then the answer. Calling it again after the answer shows the answer again."""
         from .checks.hints import Hint, hint_tiers
 
-        chosen = step or self.current_step() or "lab2.step2"
+        chosen = step or self.current_step() or self._last_step()
         tiers = hint_tiers(chosen)
         store = self._store()
         tier = min(store.hint_tier(chosen) + 1, len(tiers))
@@ -230,10 +236,10 @@ class Lab:
     # ----- code -----------------------------------------------------------------------------
     def source(self, function: str, version: str = "starter") -> str:
         """A lab function's ``lambda_function.py`` as labkit ships it (starter or solution)."""
-        from .lab.names import CodeVersion
-        from .lab.packages import source
+        from .lab.course import find_function
 
-        return source(_function_id(function), CodeVersion(version))
+        part, name = find_function(function)
+        return part.source(name, version)
 
     @property
     def workdir(self) -> Path:
@@ -245,16 +251,16 @@ class Lab:
     def deploy(self, function: str, source: str | Path) -> Deployed:
         """Deploy new code for a lab function: ``source`` is the text of its
         ``lambda_function.py`` or a path to it. labkit adds the shared ``pipeline.py``."""
-        from .lab.packages import package_with
+        from .lab.course import find_function
         from .ui.steps import Deployed
 
         text = Path(source).read_text() if isinstance(source, Path) else source
         if "\n" not in text and text.endswith(".py") and Path(text).exists():
             text = Path(text).read_text()
         compile(text, "lambda_function.py", "exec")  # a syntax error shows here, with its line
-        fid = _function_id(function)
-        name = self.names.function(fid)
-        package = package_with(fid, text)
+        part, canonical = find_function(function)
+        name = part.function_name(self.settings, canonical)
+        package = part.package_with(canonical, text)
         client = self.workshop.client("lambda")
         answer = client.update_function_code(FunctionName=name, ZipFile=package.zip_bytes)
         client.get_waiter("function_updated_v2").wait(
@@ -277,9 +283,11 @@ class Lab:
 
     def logs(self, function: str, *, limit: int = 50, filter: str = "") -> LogsView:
         """The newest log lines of a function (CloudWatch Logs), newest first."""
+        from .lab.course import find_function
         from .ui.logs import LogsView
 
-        return LogsView(self, self.names.function(_function_id(function)), limit, filter)
+        part, canonical = find_function(function)
+        return LogsView(self, part.function_name(self.settings, canonical), limit, filter)
 
     def progress(self) -> ProgressView:
         """Which steps are done, and what each check found last."""
@@ -299,12 +307,12 @@ class Lab:
 
 
 def _function_id(function: str) -> Any:
-    """``"ReduceLambda"`` (or ``"labkit-ReduceLambda"``, ``"reduce"``) -> ``FunctionId``."""
+    """``"ReduceLambda"`` (or ``"labkit-ReduceLambda"``, ``"reduce"``) -> ``FunctionId`` of
+    the core lab."""
+    from .lab.course import find_function
     from .lab.names import FunctionId
 
-    wanted = function.lower().removeprefix("labkit-")
-    for fid in FunctionId:
-        if wanted in (fid.value.lower(), fid.value.lower().removesuffix("lambda")):
-            return fid
-    choices = ", ".join(f.value for f in FunctionId)
-    raise ValueError(f"There is no lab function {function!r}. The functions are: {choices}.")
+    _, name = find_function(function)
+    if name not in {f.value for f in FunctionId}:
+        raise ValueError(f"{function!r} is not a function of the core lab (labs 1 and 2).")
+    return FunctionId(name)

@@ -60,7 +60,7 @@ class Hint:
         return box(body, AMBER)
 
 
-HINTS: dict[str, tuple[str, str, str]] = {
+_CORE_HINTS: dict[str, tuple[str, str, str]] = {
     "lab1.step1": (
         "Four tables, each with one string partition key and on-demand capacity. Only the two "
         "tables whose changes another function must hear about need a stream.",
@@ -159,6 +159,10 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "request) as 'already done'. Deploy with lab.deploy(\"ReduceLambda\", reduce_source).",
     ),
 }
+
+
+#: The core lab's hints, then each further lab's (``labkit/checks/labN_hints.py``).
+HINTS: dict[str, tuple[str, str, str]] = {**_CORE_HINTS}
 
 
 def hint_tiers(step: str) -> tuple[str, str, str]:

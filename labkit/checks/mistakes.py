@@ -9,27 +9,9 @@ asserts the check names it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from .report import CheckItem, Status
+from .mistake import Mistake
 
 __all__ = ["MISTAKES", "Mistake", "mistakes_for"]
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A mistake: its code, the step it belongs to, what the learner did, and the hint."""
-
-    code: str
-    step: str
-    mistake: str
-    hint: str
-    warning_only: bool = False
-
-    def item(self, label: str, detail: str, **fields: object) -> CheckItem:
-        """A check item that reports this mistake, with the hint filled in from ``fields``."""
-        status = Status.WARN if self.warning_only else Status.FAIL
-        return CheckItem(label, status, detail, self.hint.format(**fields), self.code)
 
 
 _ENTRIES = (
@@ -409,9 +391,13 @@ _ENTRIES = (
     ),
 )
 
-MISTAKES: dict[str, Mistake] = {entry.code: entry for entry in _ENTRIES}
+#: The core lab's entries, then each further lab's (``labkit/checks/labN_mistakes.py``).
+_ALL: tuple[Mistake, ...] = (*_ENTRIES,)
+
+MISTAKES: dict[str, Mistake] = {entry.code: entry for entry in _ALL}
+assert len(MISTAKES) == len(_ALL), "mistake codes are unique across labs"
 
 
 def mistakes_for(step: str) -> list[Mistake]:
     """The catalogue entries of one step, in order."""
-    return [m for m in _ENTRIES if m.step == step]
+    return [m for m in _ALL if m.step == step]

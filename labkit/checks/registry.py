@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from labkit.lab.steps import STEP_IDS, get_step
+from labkit.lab.course import STEP_IDS, get_step
 
 from .context import CheckContext
 from .lab1 import check_connect_reduce, check_reduce_policy, check_tables
@@ -15,6 +15,7 @@ __all__ = ["CHECKS", "run_all", "run_check"]
 
 CheckFunction = Callable[[CheckContext], Report]
 
+#: Every step's check: the core lab's, then each further lab's ``labkit/checks/labN.py``.
 CHECKS: dict[str, CheckFunction] = {
     "lab1.step1": check_tables,
     "lab1.step2": check_reduce_policy,
@@ -22,7 +23,7 @@ CHECKS: dict[str, CheckFunction] = {
     "lab2.step1": check_state_versions,
     "lab2.step2": check_reduce_idempotent,
 }
-assert tuple(CHECKS) == STEP_IDS, "every step of labkit.lab.steps has exactly one check"
+assert tuple(CHECKS) == STEP_IDS, "every step of labkit.lab.course has exactly one check"
 
 
 def run_check(step: str, ctx: CheckContext) -> Report:

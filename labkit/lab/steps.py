@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .names import CodeVersion, MappingId, TableId
+from .parts import StepInfo
 
 ALL_TABLES = frozenset(TableId)
 
@@ -65,14 +66,11 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class Step:
-    id: str
-    lab: int
-    number: int
-    title: str
-    task: str
-    start: Stage
-    solution: Stage
+class Step(StepInfo):
+    """A step of the core lab, with the stages it starts from and ends with."""
+
+    start: Stage = Stage()
+    solution: Stage = Stage()
 
 
 _BEGIN = Stage()

@@ -30,12 +30,23 @@ from labkit.deploy import (
     plan_stack,
 )
 from labkit.deploy.cloudformation import template as cloudformation_template
+from labkit.deploy.resources import merge
 
+from .core_part import CORE
+from .course import (
+    PARTS,
+    STEP_IDS,
+    get_step,
+    next_step,
+    part_named,
+    part_of,
+    step_ids,
+    steps_before,
+)
 from .names import LabSettings, Names
+from .parts import LabPart
 from .progress import SilentProgress, default_progress
 from .scoreboard import DEFAULT_MESSAGES, Board, RoundResult, Scoreboard
-from .stack import lab_stack, owned_stack
-from .steps import FINISHED, STEP_IDS, STEPS, Stage, get_step, next_step, steps_before
 
 PROGRESS_FILE = "progress.json"
 #: How long AWS may take to make new roles and policies usable (retried with backoff).
@@ -59,23 +70,41 @@ class LabLike(Protocol):
 
 @dataclass(frozen=True)
 class ProgressRecord:
-    """Which steps a learner has completed on one lab."""
+    """Which steps a learner has completed, in every lab, and which lab they work on.
+
+    ``part`` is the key of the lab worked on last (the core lab until another is started);
+    ``started`` lists every lab that was ever provisioned, so ``restore()`` rebuilds those.
+    """
 
     completed: tuple[str, ...] = ()
+    part: str = CORE.key
+    started: tuple[str, ...] = ()
+
+    def _ids(self) -> tuple[str, ...]:
+        return step_ids(part_named(self.part))
 
     @property
     def last_completed(self) -> str | None:
-        done = [s for s in STEP_IDS if s in self.completed]
+        """The last completed step of the lab worked on last."""
+        done = [s for s in self._ids() if s in self.completed]
         return done[-1] if done else None
 
     @property
     def current(self) -> str | None:
-        """The step to work on now (None once every step is done)."""
+        """The step to work on now in the lab worked on last (None once it is all done)."""
         last = self.last_completed
         if last is None:
-            return STEP_IDS[0]
+            return self._ids()[0]
         following = next_step(last)
         return following.id if following else None
+
+    def with_part(self, part: LabPart, completed: tuple[str, ...]) -> ProgressRecord:
+        """This record with ``part``'s completed steps replaced by ``completed``."""
+        own = set(step_ids(part))
+        kept = [s for s in self.completed if s not in own]
+        merged = tuple(s for s in STEP_IDS if s in kept or s in completed)
+        started = tuple(p.key for p in PARTS if p.key in self.started or p is part)
+        return ProgressRecord(merged, part.key, started)
 
 
 class Workshop:
@@ -172,32 +201,30 @@ class Workshop:
 
     # ----- stacks and plans -----------------------------------------------------------------
     def stack(self, step_id: str | None = None, *, solved: bool = False) -> Stack:
-        """The resources at the start of ``step_id`` (or its solution); all of them if None."""
-        return lab_stack(self._stage(step_id, solved), self.settings)
-
-    @staticmethod
-    def _stage(step_id: str | None, solved: bool) -> Stage:
-        if step_id is None:
-            return FINISHED
-        step = get_step(step_id)
-        return step.solution if solved else step.start
+        """The resources at the start of ``step_id`` (or its solution); with None, the
+        finished core lab."""
+        part = CORE if step_id is None else part_of(step_id)
+        return part.stack(self.settings, step_id, solved=solved)
 
     def plan(self, step_id: str, *, solved: bool = False) -> Plan:
-        """The calls that bring the lab to the start (or the solution) of ``step_id``."""
+        """The calls that bring the step's lab to the start (or the solution) of ``step_id``.
+        Only that lab's resources are planned: the other labs are left as they are."""
         step = get_step(step_id)
         where = "solution" if solved else "start"
         return plan_stack(
             self.stack(step_id, solved=solved),
             self.reader(),
-            owned=owned_stack(self.settings),
+            owned=part_of(step_id).owned(self.settings),
             title=f"{step.id} ({where}): {step.title}",
         )
 
+    def owned(self) -> Stack:
+        """Everything any lab may own: what a teardown removes."""
+        return merge(part.owned(self.settings) for part in PARTS)
+
     def plan_teardown(self) -> Plan:
-        """The calls that remove everything the lab owns."""
-        return plan_stack(
-            Stack(), self.reader(), owned=owned_stack(self.settings), title="Remove the lab"
-        )
+        """The calls that remove everything the labs own."""
+        return plan_stack(Stack(), self.reader(), owned=self.owned(), title="Remove the lab")
 
     # ----- the three verbs ------------------------------------------------------------------
     def provision(
@@ -211,8 +238,8 @@ class Workshop:
         plan = self.plan(step_id, solved=solved)
         report = self._run(plan, dry_run)
         if not dry_run:
-            done = [*steps_before(step_id), *([step_id] if solved else [])]
-            self._save_progress(ProgressRecord(tuple(done)))
+            done = (*steps_before(step_id), *((step_id,) if solved else ()))
+            self._save_progress(self.progress_record().with_part(part_of(step_id), done))
         return report
 
     def teardown(self, *, dry_run: bool = False) -> ExecutionReport:
@@ -223,13 +250,32 @@ class Workshop:
         return report
 
     def restore(self, *, dry_run: bool = False) -> ExecutionReport:
-        """Rebuild the lab where the learner was: the start of the step after the last one
-        completed (or the finished lab, if every step is done)."""
+        """Rebuild every lab where the learner was: the start of the step after the last one
+        completed (or the finished lab, if every step is done). The core lab is always
+        rebuilt; another lab only once it was started."""
         record = self.progress_record()
-        current = record.current
-        if current is None:
-            return self.provision(STEPS[-1].id, solved=True, dry_run=dry_run)
-        return self.provision(current, dry_run=dry_run)
+        reports = [
+            self._restore_part(part, record, dry_run)
+            for part in PARTS
+            if part is CORE or part.key in record.started
+        ]
+        # Restoring must not change which lab the learner works on.
+        if not dry_run:
+            latest = self.progress_record()
+            self._save_progress(ProgressRecord(latest.completed, record.part, latest.started))
+        return reports[0] if len(reports) == 1 else _combined("Restore the labs", reports)
+
+    def _restore_part(
+        self, part: LabPart, record: ProgressRecord, dry_run: bool
+    ) -> ExecutionReport:
+        ids = step_ids(part)
+        done = [s for s in ids if s in record.completed]
+        if not done:
+            return self.provision(ids[0], dry_run=dry_run)
+        following = next_step(done[-1])
+        if following is None:
+            return self.provision(ids[-1], solved=True, dry_run=dry_run)
+        return self.provision(following.id, dry_run=dry_run)
 
     # ----- progress through the workshop ----------------------------------------------------
     @property
@@ -250,17 +296,19 @@ class Workshop:
         """The steps completed on this lab, from ``progress.json``."""
         entry = self._load_all().get(self._lab_key()) or {}
         completed = tuple(s for s in entry.get("completed", []) if s in STEP_IDS)
-        return ProgressRecord(completed)
+        keys = {p.key for p in PARTS}
+        part = entry.get("part") if entry.get("part") in keys else CORE.key
+        started = tuple(k for k in entry.get("started", []) if k in keys)
+        return ProgressRecord(completed, str(part), started)
 
     def mark_completed(self, step_id: str) -> ProgressRecord:
-        """Record that the learner completed ``step_id`` (and so every step before it)."""
-        record = ProgressRecord((*steps_before(step_id), get_step(step_id).id))
-        merged = ProgressRecord(
-            tuple(
-                s
-                for s in STEP_IDS
-                if s in record.completed or s in self.progress_record().completed
-            )
+        """Record that the learner completed ``step_id`` (and so every step before it in
+        its lab)."""
+        part = part_of(step_id)
+        record = self.progress_record()
+        done = (*steps_before(step_id), get_step(step_id).id)
+        merged = record.with_part(
+            part, tuple(s for s in STEP_IDS if s in done or s in record.completed)
         )
         self._save_progress(merged)
         return merged
@@ -269,6 +317,8 @@ class Workshop:
         document = self._load_all()
         document[self._lab_key()] = {
             "completed": list(record.completed),
+            "part": record.part,
+            "started": list(record.started),
             "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -323,15 +373,25 @@ class Workshop:
         solved: bool = False,
         code: Literal["s3", "inline"] = "s3",
     ) -> dict[str, Any]:
-        """The lab as a CloudFormation template (the finished lab unless a step is given)."""
-        stage = self._stage(step_id, solved)
+        """The lab as a CloudFormation template (the finished core lab unless a step is given)."""
         what = (
             "the finished lab"
             if step_id is None
             else f"{step_id} ({'solution' if solved else 'start'})"
         )
         return cloudformation_template(
-            lab_stack(stage, self.settings),
+            self.stack(step_id, solved=solved),
             description=f"labkit: DynamoDB Streams and Lambda workshop, {what}.",
             code=code,
         )
+
+
+def _combined(title: str, reports: list[ExecutionReport]) -> ExecutionReport:
+    """One report of several executed plans, in order."""
+    calls = tuple(call for report in reports for call in report.plan.calls)
+    return ExecutionReport(
+        Plan(title, calls),
+        [outcome for report in reports for outcome in report.outcomes],
+        seconds=sum(report.seconds for report in reports),
+        dry_run=any(report.dry_run for report in reports),
+    )

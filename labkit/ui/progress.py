@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from labkit.lab.steps import STEPS
+from labkit.lab.course import ALL_STEPS as STEPS
 
 from .html import AMBER, GREEN, GREY, RED, box, heading, table, text_table
 from .widgets import View, widgets_available
