@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from .core_part import CORE
 from .parts import LabPart, StepInfo
+from .replication.part import PART as REPLICATION
 
 #: The labs, in the order of their notebooks.
-PARTS: tuple[LabPart, ...] = (CORE,)
+PARTS: tuple[LabPart, ...] = (CORE, REPLICATION)
 
 ALL_STEPS: tuple[StepInfo, ...] = tuple(step for part in PARTS for step in part.steps)
 STEP_IDS: tuple[str, ...] = tuple(step.id for step in ALL_STEPS)

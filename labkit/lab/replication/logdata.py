@@ -179,10 +179,15 @@ class LogRow:
     bytessent: int
     useragent: str
 
+    @property
+    def key(self) -> str:
+        """The item's PK: ``request#<requestid>``."""
+        return f"request#{self.requestid}"
+
     def as_item(self) -> dict[str, str | int]:
         """The item the loader writes for this row (keys, numbers and ``servererror``)."""
         item: dict[str, str | int] = {
-            "PK": f"request#{self.requestid}",
+            "PK": self.key,
             "GSI_1_PK": f"host#{self.host}",
             **{column: getattr(self, column) for column in COLUMNS},
         }

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from labkit.lab.names import CodeVersion
+from labkit.lab.parts import StepInfo
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,11 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class ReplicationStep:
-    id: str
-    lab: int
-    number: int
-    title: str
-    task: str
-    start: Stage
-    solution: Stage
+class ReplicationStep(StepInfo):
+    """A step of the replication lab, with the stages it starts from and ends with."""
+
+    start: Stage = Stage()
+    solution: Stage = Stage()
 
 
 _BEGIN = Stage()
