@@ -23,10 +23,10 @@ from .report import CheckItem, Report, passed
 __all__ = ["CHECKS", "check_loaded"]
 
 
-def _keys(ctx: CheckContext, table: str) -> dict[str, dict[str, Any]]:
+def _keys(ctx: CheckContext, table: str, **options: Any) -> dict[str, dict[str, Any]]:
     """The table's items by PK, without the checks' own probe items."""
     found: dict[str, dict[str, Any]] = {}
-    for item in scan_items(ctx, table):
+    for item in scan_items(ctx, table, **options):
         key = str(item.get(KEY, {}).get("S", ""))
         if key and not key.startswith(PROBE_PREFIX):
             found[key] = item
@@ -113,7 +113,7 @@ def check_loaded(ctx: CheckContext) -> Report:
     spec = logdata.STREAM
     expected = {row.key: item_of(row) for row in logdata.rows(spec)}
     total = len(expected)
-    source = _keys(ctx, lab.logfile)
+    source = _keys(ctx, lab.logfile, ProjectionExpression=KEY)
     replica = _keys(ctx, lab.replica)
     loaded = sum(1 for key in expected if key in source)
     arrived = sum(1 for key in expected if key in replica)

@@ -54,7 +54,8 @@ def test_change_missed(connected: Lab3) -> None:
     connected.deploy(
         SOLUTION.replace(
             'if record["eventName"] == "REMOVE":',
-            'if record["eventName"] == "MODIFY":\n            continue\n        if record["eventName"] == "REMOVE":',
+            'if record["eventName"] == "MODIFY":\n            continue\n'
+            '        if record["eventName"] == "REMOVE":',
         )
     )
     assert "lab3-change-missed" in connected.check("lab3.step4").codes
