@@ -45,6 +45,7 @@ def install() -> None:
     _bound_stream_iterators()
     _keep_kinesis_sequence_lookups_constant_time()
     _make_sqs_queues_picklable()
+    _keep_sqs_policy_unless_set()
     _make_lambda_storage_picklable()
     _route_moto_lambda_invocations()
     _share_attribute_name_strings()
@@ -166,6 +167,23 @@ def _make_sqs_queues_picklable() -> None:
 
     Queue.__getstate__ = __getstate__  # type: ignore[attr-defined]
     Queue.__setstate__ = __setstate__  # type: ignore[attr-defined]
+
+
+def _keep_sqs_policy_unless_set() -> None:
+    # moto's SetQueueAttributes clears a queue's access policy whenever the request does not
+    # name it; AWS changes only the attributes a request names.
+    from moto.sqs.models import Queue
+
+    original = Queue._set_attributes
+
+    @functools.wraps(original)
+    def _set_attributes(self: Any, attributes: dict[str, Any], now: float | None = None) -> None:
+        kept = getattr(self, "_policy_json", None)
+        original(self, attributes, now)
+        if kept is not None and "Policy" not in attributes:
+            self._policy_json = kept
+
+    Queue._set_attributes = _set_attributes  # type: ignore[method-assign]
 
 
 def _make_lambda_storage_picklable() -> None:

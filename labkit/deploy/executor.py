@@ -107,6 +107,12 @@ _HINTS: dict[str, str] = {
     "(IAM changes can take a few seconds to apply).",
     "ValidationException": "AWS rejected a setting. Check the values named in the message.",
     "ThrottlingException": "AWS is throttling requests. Wait a little and run this again.",
+    "BucketAlreadyExists": "S3 bucket names are shared by every AWS account, and this one is "
+    "taken. Give the lab another prefix (or bucket name) and run this again.",
+    "QueueDeletedRecently": "AWS lets the name of a deleted queue be used again only after 60 "
+    "seconds. Wait a minute and run this again.",
+    "NotFound": "The topic does not exist (any more). Run this again; the plan creates what "
+    "is missing.",
 }
 _ALIASES = {
     "AccessDeniedException": "AccessDenied",
@@ -118,6 +124,7 @@ _ALIASES = {
     "ResourceAlreadyExistsException": "EntityAlreadyExists",
     "TooManyRequestsException": "ThrottlingException",
     "Throttling": "ThrottlingException",
+    "AWS.SimpleQueueService.QueueDeletedRecently": "QueueDeletedRecently",
 }
 _DEFAULT_HINT = (
     "Run this again; the plan skips what is already done. If it keeps failing, look at the "
@@ -130,14 +137,20 @@ def hint_for(code: str, call: Call | None = None) -> str:
     """What a learner can do about an error code (by AWS's code, aliases folded)."""
     if (
         call is not None
-        and call.operation == "create_event_source_mapping"
+        and call.operation in ("create_event_source_mapping", "update_event_source_mapping")
         and code == "InvalidParameterValueException"
     ):
-        return (
+        hint = (
             "The function's execution role cannot read the stream. Give its policy "
             "dynamodb:DescribeStream, GetRecords and GetShardIterator (kinesis: also "
             "ListShards) on the stream's ARN, then run this again."
         )
+        if call.params.get("DestinationConfig"):
+            hint += (
+                " The role must also be allowed to send to the on-failure destination "
+                "(sqs:SendMessage on the queue, or sns:Publish on the topic)."
+            )
+        return hint
     if (
         call is not None
         and call.operation == "put_function_concurrency"
@@ -147,6 +160,17 @@ def hint_for(code: str, call: Call | None = None) -> str:
             "The account's Lambda concurrency is too low to reserve any for one function "
             "(AWS keeps 10 unreserved; new accounts often have a limit of 10). Ask for a "
             "higher 'Concurrent executions' quota in Service Quotas, or run the lab locally."
+        )
+    if (
+        call is not None
+        and call.operation == "put_bucket_notification_configuration"
+        and code == "InvalidArgument"
+    ):
+        return (
+            "S3 checks that each destination accepts the bucket's events: a topic's policy "
+            "must allow sns:Publish and a queue's policy sqs:SendMessage for the principal "
+            "s3.amazonaws.com with this bucket as aws:SourceArn, and a function needs a "
+            "permission (add_permission) for s3.amazonaws.com. Fix that, then run this again."
         )
     return _HINTS.get(_ALIASES.get(code, code), _DEFAULT_HINT)
 
@@ -188,10 +212,19 @@ def deploy_error(call: Call, error: Exception, *, attempts: int = 1) -> DeployEr
 
 # ----- executors ---------------------------------------------------------------------------
 def _dig(document: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path``; ``Name[Key=value]`` picks a list element by one of its keys."""
     for part in path:
         if not isinstance(document, Mapping):
             return None
-        document = document.get(part)
+        if part.endswith("]") and "[" in part:
+            name, selector = part[:-1].split("[", 1)
+            key, _, wanted = selector.partition("=")
+            items = document.get(name) or []
+            document = next(
+                (i for i in items if isinstance(i, Mapping) and i.get(key) == wanted), None
+            )
+        else:
+            document = document.get(part)
     return document
 
 
@@ -299,7 +332,9 @@ class Boto3Executor:
             except (BotoCoreError, OSError) as error:
                 raise deploy_error(call, error) from error
             last = status
-            if wait.gone is None and (not wait.ready or status in wait.ready):
+            if wait.absent and status is None:
+                return
+            if wait.gone is None and not wait.absent and (not wait.ready or status in wait.ready):
                 return
             if status in wait.failed:
                 raise DeployError(

@@ -9,6 +9,10 @@ words what it does, and may ask the executor to
 * ``retry`` on errors that are only IAM still propagating (AWS takes seconds to make a new
   role or policy usable);
 * ``tolerate`` errors that mean the work is already done (deleting what is already gone).
+
+Each call also says what kind of ``change`` it is (create, update, replace or remove), so a
+:class:`~labkit.deploy.planner.PlanPolicy` can leave some kinds out; the calls it left out are
+the plan's ``skipped`` calls.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: What a call does to what exists: ``replace`` destroys something to make it again (a table
+#: with another key, a stream turned off and on); ``remove`` deletes or detaches.
+Change = Literal["create", "update", "replace", "remove"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,9 @@ class Wait:
     """Poll ``operation(**params)`` until the value at ``path`` is one of ``ready``.
 
     With ``gone`` set, the error code that means the resource no longer exists ends the wait
-    successfully (waiting for a deletion). ``failed`` values end it with an error.
+    successfully (waiting for a deletion); with ``absent``, so does finding no value at
+    ``path``. ``failed`` values end it with an error. A path part ``List[Key=value]`` picks
+    the element of a list whose ``Key`` is ``value`` (``GlobalSecondaryIndexes[IndexName=G]``).
     """
 
     operation: str
@@ -52,6 +62,7 @@ class Wait:
     failed: tuple[str, ...] = ()
     gone: str | None = None
     timeout: float = 300.0
+    absent: bool = False
     what: str = "ready"
 
 
@@ -78,6 +89,7 @@ class Call:
     wait: Wait | None = None
     retry: tuple[RetryOn, ...] = ()
     tolerate: tuple[str, ...] = ()
+    change: Change = "update"
 
     @property
     def api(self) -> str:
@@ -109,6 +121,7 @@ class Plan:
     title: str
     calls: tuple[Call, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    skipped: tuple[Call, ...] = ()
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls)
@@ -136,4 +149,6 @@ class Plan:
                 out.extend("       " + line for line in text.splitlines())
         if not self.calls:
             out.append("  nothing to do: everything is already in place")
+        for call in self.skipped:
+            out.append(f"  left as it is: {call.description}")
         return out

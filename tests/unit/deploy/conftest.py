@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,13 +28,22 @@ from labkit.deploy.resources import (
     table_arn_template,
 )
 from labkit.deploy.state import (
+    BucketState,
     FunctionState,
+    IndexState,
     KinesisStreamState,
     LogGroupState,
     MappingState,
+    NotificationState,
+    ObjectVersion,
+    PermissionState,
     PolicyState,
+    QueueState,
     RoleState,
+    SubscriptionState,
     TableState,
+    TopicState,
+    normalise_policy,
 )
 
 ENV = Environment("aws", "us-east-1", "123456789012")
@@ -52,6 +62,11 @@ class FakeReader:
     function_mappings: dict[str, tuple[MappingState, ...]] = field(default_factory=dict)
     log_groups: dict[str, LogGroupState] = field(default_factory=dict)
     items: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    function_permissions: dict[str, list[PermissionState]] = field(default_factory=dict)
+    queues: dict[str, QueueState] = field(default_factory=dict)
+    topics: dict[str, TopicState] = field(default_factory=dict)
+    buckets: dict[str, BucketState] = field(default_factory=dict)
+    objects: dict[str, tuple[ObjectVersion, ...]] = field(default_factory=dict)
 
     @property
     def environment(self) -> Environment:
@@ -80,6 +95,21 @@ class FakeReader:
 
     def item(self, table: str, key_name: str, key_value: str) -> Mapping[str, Any] | None:
         return self.items.get((table, key_value))
+
+    def permissions(self, function_name: str) -> tuple[PermissionState, ...]:
+        return tuple(self.function_permissions.get(function_name, ()))
+
+    def queue(self, name: str) -> QueueState | None:
+        return self.queues.get(name)
+
+    def topic(self, name: str) -> TopicState | None:
+        return self.topics.get(name)
+
+    def bucket(self, name: str) -> BucketState | None:
+        return self.buckets.get(name)
+
+    def bucket_objects(self, name: str) -> tuple[ObjectVersion, ...]:
+        return self.objects.get(name, ())
 
 
 def small_stack(*, code: bytes = b"print('v1')\n", batch: int = 100) -> Stack:
@@ -135,8 +165,24 @@ def reader_for(stack: Stack) -> FakeReader:
             view,
             STREAM_ARN.replace("Items", table.name) if view else None,
             "ACTIVE",
-            "PAY_PER_REQUEST",
+            table.billing_mode,
             dict(table.tags),
+            sort_key=table.sort_key,
+            attribute_types={
+                a["AttributeName"]: a["AttributeType"] for a in table.attribute_definitions()
+            },
+            capacity=table.capacity,
+            indexes=tuple(
+                IndexState(
+                    i.name,
+                    i.partition_key,
+                    i.sort_key,
+                    i.projection,
+                    i.non_key_attributes,
+                    table.index_capacity(i),
+                )
+                for i in table.indexes
+            ),
         )
     for policy in stack.policies:
         reader.policies[policy.name] = PolicyState(
@@ -162,9 +208,13 @@ def reader_for(stack: Stack) -> FakeReader:
                     }
                 ],
             },
-            tuple(ENV.policy_arn(p) for p in role.policies),
-            (),
+            (
+                *(ENV.policy_arn(p) for p in role.policies),
+                *(ENV.fill(a) for a in role.managed_arns),
+            ),
+            tuple(p.name for p in role.inline),
             dict(role.tags),
+            {p.name: p.document.to_dict(ENV) for p in role.inline},
         )
     for group in stack.log_groups:
         reader.log_groups[group.name] = LogGroupState(group.name, group.retention_days)
@@ -178,9 +228,10 @@ def reader_for(stack: Stack) -> FakeReader:
             function.runtime,
             function.timeout,
             function.memory_size,
-            dict(function.environment),
+            {k: ENV.fill(v) for k, v in function.environment},
             function.reserved_concurrency,
             tags=dict(function.tags),
+            layers=tuple(ENV.fill(layer) for layer in function.layers),
         )
     by_function: dict[str, list[MappingState]] = {}
     for number, mapping in enumerate(stack.mappings):
@@ -194,19 +245,85 @@ def reader_for(stack: Stack) -> FakeReader:
                 f"uuid-{number}",
                 ENV.function_arn(mapping.function),
                 source,
-                "Enabled",
+                "Enabled" if mapping.enabled else "Disabled",
                 mapping.batch_size,
                 mapping.maximum_batching_window,
                 mapping.parallelization_factor,
                 mapping.maximum_retry_attempts,
                 mapping.bisect_on_error,
                 mapping.starting_position,
+                mapping.maximum_record_age,
+                ("ReportBatchItemFailures",) if mapping.report_batch_item_failures else (),
+                mapping.on_failure.arn(ENV) if mapping.on_failure else None,
+                mapping.tumbling_window,
+                mapping.filters,
             )
         )
     reader.function_mappings = {k: tuple(v) for k, v in by_function.items()}
     for item in stack.items:
         reader.items[(item.table, item.key_value)] = item.as_dict()
+    _messaging_state(reader, stack)
     return reader
+
+
+def _messaging_state(reader: FakeReader, stack: Stack) -> None:
+    """Queues, topics (with subscriptions), buckets and permissions as the planner makes them."""
+    for permission in stack.permissions:
+        reader.function_permissions.setdefault(permission.function, []).append(
+            PermissionState(
+                permission.statement_id,
+                permission.principal,
+                permission.action,
+                ENV.fill(permission.source_arn) if permission.source_arn else None,
+                ENV.fill(permission.source_account) if permission.source_account else None,
+            )
+        )
+    for queue in stack.queues:
+        attributes = {"QueueArn": ENV.queue_arn(queue.name)}
+        if queue.visibility_timeout is not None:
+            attributes["VisibilityTimeout"] = str(queue.visibility_timeout)
+        if queue.message_retention is not None:
+            attributes["MessageRetentionPeriod"] = str(queue.message_retention)
+        if queue.policy is not None:
+            attributes["Policy"] = json.dumps(queue.policy.to_dict(ENV))
+        reader.queues[queue.name] = QueueState(
+            queue.name,
+            f"https://sqs.us-east-1.amazonaws.com/123456789012/{queue.name}",
+            ENV.queue_arn(queue.name),
+            attributes,
+            dict(queue.tags),
+        )
+    for topic in stack.topics:
+        reader.topics[topic.name] = TopicState(
+            topic.name,
+            ENV.topic_arn(topic.name),
+            normalise_policy(topic.policy.to_dict(ENV)) if topic.policy else None,
+            tuple(
+                SubscriptionState(
+                    f"{ENV.topic_arn(topic.name)}:sub-{n}", s.protocol, s.target.arn(ENV)
+                )
+                for n, s in enumerate(stack.subscriptions)
+                if s.topic == topic.name
+            ),
+            dict(topic.tags),
+        )
+    for bucket in stack.buckets:
+        reader.buckets[bucket.name] = BucketState(
+            bucket.name,
+            "Enabled" if bucket.versioning else None,
+            tuple(
+                NotificationState(
+                    n.id,
+                    n.target.kind,
+                    n.target.arn(ENV),
+                    tuple(sorted(n.events)),
+                    n.prefix,
+                    n.suffix,
+                )
+                for n in bucket.notifications
+            ),
+            dict(bucket.tags),
+        )
 
 
 def client_error(code: str, message: str = "", operation: str = "Operation") -> ClientError:

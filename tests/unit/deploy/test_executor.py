@@ -259,3 +259,55 @@ def test_progress_is_reported_for_every_call(fake_clients: FakeClients) -> None:
     )
     executor(fake_clients, FakeTime()).run(plan, TextProgress(lines.append))
     assert lines == ["t: 2 call(s)", "[1/2] Delete A", "[2/2] Delete B"]
+
+
+def test_wait_picks_a_list_element_by_key() -> None:
+    """A wait path part ``List[Key=value]`` follows the element whose key matches (an index
+    of a table), polling until it is ready."""
+    describe = {"Table": {"GlobalSecondaryIndexes": [{"IndexName": "A", "IndexStatus": "ACTIVE"}]}}
+    creating = {
+        "Table": {
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "A", "IndexStatus": "ACTIVE"},
+                {"IndexName": "B", "IndexStatus": "CREATING"},
+            ]
+        }
+    }
+    active = {
+        "Table": {
+            "GlobalSecondaryIndexes": [
+                {"IndexName": "A", "IndexStatus": "ACTIVE"},
+                {"IndexName": "B", "IndexStatus": "ACTIVE"},
+            ]
+        }
+    }
+    clients = FakeClients({("dynamodb", "describe_table"): [creating, active]})
+    path = ("Table", "GlobalSecondaryIndexes[IndexName=B]", "IndexStatus")
+    wait = Wait("describe_table", {"TableName": "T"}, path, ("ACTIVE",))
+    call = Call("dynamodb", "update_table", {}, "Create index B", "table T", wait=wait)
+    time = FakeTime()
+    executor(clients, time).run(Plan("t", (call,)))
+    assert clients.operations().count("dynamodb.describe_table") == 2
+    gone = Wait("describe_table", {"TableName": "T"}, path, absent=True, what="deleted")
+    clients = FakeClients({("dynamodb", "describe_table"): [active, describe]})
+    executor(clients, time).run(
+        Plan("t", (Call("dynamodb", "update_table", {}, "Delete B", "t", wait=gone),))
+    )
+    assert clients.operations().count("dynamodb.describe_table") == 2
+
+
+def test_new_kinds_get_specific_hints() -> None:
+    """A mapping with a destination, a refused notification configuration, a taken bucket
+    name and a recently deleted queue each get a hint saying what to do."""
+    mapping = Call(
+        "lambda",
+        "update_event_source_mapping",
+        {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:r:a:q"}}},
+        "m",
+        "m",
+    )
+    assert "sqs:SendMessage" in hint_for("InvalidParameterValueException", mapping)
+    notification = Call("s3", "put_bucket_notification_configuration", {}, "n", "b")
+    assert "add_permission" in hint_for("InvalidArgument", notification)
+    assert "prefix" in hint_for("BucketAlreadyExists")
+    assert "60" in hint_for("AWS.SimpleQueueService.QueueDeletedRecently")

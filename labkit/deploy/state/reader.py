@@ -1,21 +1,27 @@
-"""What exists now, as plain data, read through the :class:`StateReader` protocol.
-
-The planner reads only through this protocol, so unit tests give it an in-memory reader and
-the executor stays the only place that changes anything. :class:`Boto3StateReader` reads a
-real account (or the local cloud) with boto3.
-"""
+""":class:`Boto3StateReader`: the current state of an account (or the local cloud) via boto3."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
-from .resources import Environment
+from ..resources import Environment, Throughput
+from .model import (
+    FunctionState,
+    IndexState,
+    KinesisStreamState,
+    LogGroupState,
+    MappingState,
+    PolicyState,
+    RoleState,
+    TableState,
+    normalise_policy,
+)
+from .reader_messaging import MessagingReader, error_code, tag_dict
 
 NOT_FOUND = {
     "ResourceNotFoundException",
@@ -25,141 +31,35 @@ NOT_FOUND = {
 }
 
 
-@dataclass(frozen=True)
-class TableState:
-    name: str
-    arn: str
-    partition_key: str | None
-    stream_view: str | None
-    stream_arn: str | None
-    status: str
-    billing_mode: str
-    tags: Mapping[str, str] = field(default_factory=dict)
+def _throughput(described: Mapping[str, Any] | None) -> Throughput | None:
+    if not described:
+        return None
+    return Throughput(
+        int(described.get("ReadCapacityUnits", 0)), int(described.get("WriteCapacityUnits", 0))
+    )
 
 
-@dataclass(frozen=True)
-class KinesisStreamState:
-    name: str
-    arn: str
-    shard_count: int
-    status: str
-    tags: Mapping[str, str] = field(default_factory=dict)
-    encryption: str = "NONE"
+def _keys(schema: list[Mapping[str, str]]) -> tuple[str | None, str | None]:
+    hash_keys = [k["AttributeName"] for k in schema if k["KeyType"] == "HASH"]
+    range_keys = [k["AttributeName"] for k in schema if k["KeyType"] == "RANGE"]
+    return (hash_keys[0] if hash_keys else None, range_keys[0] if range_keys else None)
 
 
-@dataclass(frozen=True)
-class RoleState:
-    name: str
-    arn: str
-    trust: Mapping[str, Any]
-    attached: tuple[str, ...]  # policy ARNs
-    inline: tuple[str, ...]  # inline policy names
-    tags: Mapping[str, str] = field(default_factory=dict)
+def _index(described: Mapping[str, Any], provisioned: bool) -> IndexState:
+    partition, sort = _keys(described.get("KeySchema", []))
+    projection = described.get("Projection") or {}
+    return IndexState(
+        name=described["IndexName"],
+        partition_key=partition,
+        sort_key=sort,
+        projection=projection.get("ProjectionType", "ALL"),
+        non_key_attributes=tuple(projection.get("NonKeyAttributes") or ()),
+        capacity=_throughput(described.get("ProvisionedThroughput")) if provisioned else None,
+        status=described.get("IndexStatus", "ACTIVE"),
+    )
 
 
-@dataclass(frozen=True)
-class PolicyState:
-    name: str
-    arn: str
-    document: Mapping[str, Any]
-    default_version: str
-    other_versions: tuple[str, ...]  # oldest first
-    attached_roles: tuple[str, ...]
-    attached_users: tuple[str, ...] = ()
-    attached_groups: tuple[str, ...] = ()
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FunctionState:
-    name: str
-    arn: str
-    code_sha256: str
-    role: str
-    handler: str
-    runtime: str
-    timeout: int
-    memory_size: int
-    environment: Mapping[str, str]
-    reserved_concurrency: int | None
-    state: str = "Active"
-    tags: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MappingState:
-    uuid: str
-    function_arn: str
-    source_arn: str
-    state: str
-    batch_size: int
-    maximum_batching_window: int
-    parallelization_factor: int
-    maximum_retry_attempts: int
-    bisect_on_error: bool
-    starting_position: str | None = None
-
-    @property
-    def function_name(self) -> str:
-        return self.function_arn.split(":")[6] if self.function_arn.count(":") >= 6 else ""
-
-
-@dataclass(frozen=True)
-class LogGroupState:
-    name: str
-    retention_days: int | None
-
-
-class StateReader(Protocol):
-    """Everything the planner needs to know about what exists."""
-
-    @property
-    def environment(self) -> Environment: ...
-
-    def table(self, name: str) -> TableState | None: ...
-
-    def kinesis_stream(self, name: str) -> KinesisStreamState | None: ...
-
-    def role(self, name: str) -> RoleState | None: ...
-
-    def policy(self, name: str) -> PolicyState | None: ...
-
-    def function(self, name: str) -> FunctionState | None: ...
-
-    def mappings(self, function_name: str) -> tuple[MappingState, ...]: ...
-
-    def log_group(self, name: str) -> LogGroupState | None: ...
-
-    def item(self, table: str, key_name: str, key_value: str) -> Mapping[str, Any] | None: ...
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _tags(pairs: list[Any] | None) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in pairs or []}
-
-
-def normalise_policy(document: Any) -> dict[str, Any]:
-    """A policy document in a form that compares equal when AWS would treat it the same."""
-    if isinstance(document, str):
-        document = json.loads(unquote(document) if document.startswith("%") else document)
-    statements = document.get("Statement", [])
-    if isinstance(statements, dict):
-        statements = [statements]
-    out = []
-    for statement in statements:
-        item = dict(statement)
-        for key in ("Action", "NotAction", "Resource", "NotResource"):
-            if key in item:
-                value = item[key]
-                item[key] = sorted([value] if isinstance(value, str) else value)
-        out.append(item)
-    return {"Version": document.get("Version", "2008-10-17"), "Statement": out}
-
-
-class Boto3StateReader:
+class Boto3StateReader(MessagingReader):
     """Reads the current state with boto3 clients from a factory (``service -> client``)."""
 
     def __init__(self, client: Any, environment: Environment | None = None) -> None:
@@ -181,29 +81,40 @@ class Boto3StateReader:
         try:
             described = dynamodb.describe_table(TableName=name)["Table"]
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         if described.get("TableStatus") == "DELETING":
             return None
-        schema = described.get("KeySchema", [])
-        keys = [k["AttributeName"] for k in schema if k["KeyType"] == "HASH"]
+        partition, sort = _keys(described.get("KeySchema", []))
         spec = described.get("StreamSpecification") or {}
         enabled = bool(spec.get("StreamEnabled"))
         billing = (described.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+        provisioned = billing == "PROVISIONED"
         try:
-            tags = _tags(dynamodb.list_tags_of_resource(ResourceArn=described["TableArn"])["Tags"])
+            tags = tag_dict(
+                dynamodb.list_tags_of_resource(ResourceArn=described["TableArn"])["Tags"]
+            )
         except ClientError:
             tags = {}
         return TableState(
             name=name,
             arn=described["TableArn"],
-            partition_key=keys[0] if keys else None,
+            partition_key=partition,
             stream_view=spec.get("StreamViewType") if enabled else None,
             stream_arn=described.get("LatestStreamArn") if enabled else None,
             status=described.get("TableStatus", "ACTIVE"),
             billing_mode=billing,
             tags=tags,
+            sort_key=sort,
+            attribute_types={
+                a["AttributeName"]: a["AttributeType"]
+                for a in described.get("AttributeDefinitions", [])
+            },
+            capacity=_throughput(described.get("ProvisionedThroughput")) if provisioned else None,
+            indexes=tuple(
+                _index(i, provisioned) for i in described.get("GlobalSecondaryIndexes") or []
+            ),
         )
 
     def item(self, table: str, key_name: str, key_value: str) -> Mapping[str, Any] | None:
@@ -214,7 +125,7 @@ class Boto3StateReader:
                 TableName=table, Key={key_name: {"S": key_value}}, ConsistentRead=True
             )
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         if "Item" not in found:
@@ -228,13 +139,13 @@ class Boto3StateReader:
         try:
             summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         if summary.get("StreamStatus") == "DELETING":
             return None
         try:
-            tags = _tags(kinesis.list_tags_for_stream(StreamName=name).get("Tags"))
+            tags = tag_dict(kinesis.list_tags_for_stream(StreamName=name).get("Tags"))
         except ClientError:
             tags = {}
         return KinesisStreamState(
@@ -252,7 +163,7 @@ class Boto3StateReader:
         try:
             role = iam.get_role(RoleName=name)["Role"]
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         attached: list[str] = []
@@ -261,6 +172,15 @@ class Boto3StateReader:
         inline: list[str] = []
         for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
             inline.extend(page["PolicyNames"])
+        documents: dict[str, Mapping[str, Any]] = {}
+        for policy in inline:
+            try:
+                found = iam.get_role_policy(RoleName=name, PolicyName=policy)
+            except ClientError as error:
+                if error_code(error) in NOT_FOUND:
+                    continue
+                raise
+            documents[policy] = normalise_policy(found["PolicyDocument"])
         trust = role.get("AssumeRolePolicyDocument") or {}
         if isinstance(trust, str):
             trust = json.loads(unquote(trust))
@@ -270,7 +190,8 @@ class Boto3StateReader:
             trust=trust,
             attached=tuple(attached),
             inline=tuple(inline),
-            tags=_tags(role.get("Tags")),
+            tags=tag_dict(role.get("Tags")),
+            inline_documents=documents,
         )
 
     def policy(self, name: str) -> PolicyState | None:
@@ -279,7 +200,7 @@ class Boto3StateReader:
         try:
             policy = iam.get_policy(PolicyArn=arn)["Policy"]
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         default = policy["DefaultVersionId"]
@@ -297,7 +218,7 @@ class Boto3StateReader:
             users.extend(u["UserName"] for u in page.get("PolicyUsers", []))
             groups.extend(g["GroupName"] for g in page.get("PolicyGroups", []))
         try:
-            tags = _tags(iam.list_policy_tags(PolicyArn=arn).get("Tags"))
+            tags = tag_dict(iam.list_policy_tags(PolicyArn=arn).get("Tags"))
         except ClientError:
             tags = {}
         return PolicyState(
@@ -318,7 +239,7 @@ class Boto3StateReader:
         try:
             found = lambda_.get_function(FunctionName=name)
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return None
             raise
         config = found["Configuration"]
@@ -336,6 +257,7 @@ class Boto3StateReader:
             reserved_concurrency=None if concurrency is None else int(concurrency),
             state=config.get("State", "Active"),
             tags=dict(found.get("Tags") or {}),
+            layers=tuple(layer["Arn"] for layer in config.get("Layers") or []),
         )
 
     def mappings(self, function_name: str) -> tuple[MappingState, ...]:
@@ -346,23 +268,9 @@ class Boto3StateReader:
                 FunctionName=function_name
             )
             for page in pages:
-                for m in page.get("EventSourceMappings", []):
-                    found.append(
-                        MappingState(
-                            uuid=m["UUID"],
-                            function_arn=m.get("FunctionArn", ""),
-                            source_arn=m.get("EventSourceArn", ""),
-                            state=m.get("State", "Enabled"),
-                            batch_size=int(m.get("BatchSize", 100)),
-                            maximum_batching_window=int(m.get("MaximumBatchingWindowInSeconds", 0)),
-                            parallelization_factor=int(m.get("ParallelizationFactor", 1)),
-                            maximum_retry_attempts=int(m.get("MaximumRetryAttempts", -1)),
-                            bisect_on_error=bool(m.get("BisectBatchOnFunctionError", False)),
-                            starting_position=m.get("StartingPosition"),
-                        )
-                    )
+                found.extend(_mapping(m) for m in page.get("EventSourceMappings", []))
         except ClientError as error:
-            if _code(error) in NOT_FOUND:
+            if error_code(error) in NOT_FOUND:
                 return ()
             raise
         return tuple(found)
@@ -376,3 +284,25 @@ class Boto3StateReader:
                     retention = group.get("retentionInDays")
                     return LogGroupState(name, None if retention is None else int(retention))
         return None
+
+
+def _mapping(m: Mapping[str, Any]) -> MappingState:
+    destination = ((m.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    filters = (m.get("FilterCriteria") or {}).get("Filters") or []
+    return MappingState(
+        uuid=m["UUID"],
+        function_arn=m.get("FunctionArn", ""),
+        source_arn=m.get("EventSourceArn", ""),
+        state=m.get("State", "Enabled"),
+        batch_size=int(m.get("BatchSize", 100)),
+        maximum_batching_window=int(m.get("MaximumBatchingWindowInSeconds", 0)),
+        parallelization_factor=int(m.get("ParallelizationFactor", 1)),
+        maximum_retry_attempts=int(m.get("MaximumRetryAttempts", -1)),
+        bisect_on_error=bool(m.get("BisectBatchOnFunctionError", False)),
+        starting_position=m.get("StartingPosition"),
+        maximum_record_age=int(m.get("MaximumRecordAgeInSeconds", -1)),
+        function_response_types=tuple(m.get("FunctionResponseTypes") or ()),
+        on_failure=destination or None,
+        tumbling_window=int(m.get("TumblingWindowInSeconds", 0) or 0),
+        filters=tuple(str(f.get("Pattern", "")) for f in filters),
+    )
