@@ -38,7 +38,7 @@ from .functions import package
 from .names import CLEANUP_TAG, LAB_TAG, REPLICA_VARIABLE, ReplicationNames
 from .policy import replication_policy
 from .steps import FINISHED, Stage
-from .tables import KEY, STREAM_VIEW
+from .tables import KEY, LOGFILE_DESIGN, REPLICA_DESIGN, STREAM_VIEW
 
 BATCH_SIZE = 100
 STARTING_POSITION: Literal["TRIM_HORIZON"] = "TRIM_HORIZON"
@@ -117,11 +117,11 @@ def row_items(table: str, spec: logdata.LogFileSpec) -> tuple[TableItem, ...]:
 
 
 def logfile_table(names: ReplicationNames, *, stream: bool, tags: Tags = ()) -> Table:
-    return Table(names.logfile, KEY, STREAM_VIEW if stream else None, tags)
+    return LOGFILE_DESIGN.table(names.logfile, stream=STREAM_VIEW if stream else None, tags=tags)
 
 
 def replica_table(names: ReplicationNames, tags: Tags = ()) -> Table:
-    return Table(names.replica, KEY, None, tuple(sorted({*tags, CLEANUP_TAG})))
+    return REPLICA_DESIGN.table(names.replica, tags=tuple(sorted({*tags, CLEANUP_TAG})))
 
 
 def lab_stack(stage: Stage, settings: LabSettings) -> Stack:

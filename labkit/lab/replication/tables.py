@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labkit.deploy.resources import StreamView
+from labkit.deploy.resources import GlobalIndex, StreamView, Table, Tags, Throughput
 
 KEY = "PK"
 INDEX = "GSI_1"
@@ -32,6 +32,24 @@ class TableDesign:
 
     def index_projection(self) -> dict[str, object]:
         return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.projected)}
+
+    def table(self, name: str, *, stream: StreamView | None = None, tags: Tags = ()) -> Table:
+        """The table as a deploy resource."""
+        index = GlobalIndex(
+            INDEX,
+            INDEX_KEY,
+            projection="INCLUDE",
+            non_key_attributes=self.projected,
+            capacity=Throughput(self.index_read, self.index_write),
+        )
+        return Table(
+            name,
+            KEY,
+            stream,
+            tags,
+            indexes=(index,),
+            capacity=Throughput(self.read, self.write),
+        )
 
 
 LOGFILE_DESIGN = TableDesign(read=5, write=5, index_read=5, index_write=5, projected=("bytessent",))
