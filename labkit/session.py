@@ -94,6 +94,7 @@ class Lab:
     def workshop(self) -> Workshop:
         """The lab's resources on this backend (provision, teardown, restore, scoring)."""
         from .lab.workshop import Workshop
+        from .ui.progress_bar import notebook_progress
 
         local = self.backend.is_local
         return Workshop(
@@ -103,6 +104,7 @@ class Lab:
             endpoint_url=self.endpoint,
             wait_idle=self.wait_idle if local else None,
             prefix=self._prefix,
+            progress=notebook_progress(),
         )
 
     @property

@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 .venv/bin/labkit up
 # Jupyter refuses to run as root unless told; containers and cloud shells often are root.
 [ "$(id -u)" = 0 ] && set -- --allow-root "$@"
-exec .venv/bin/jupyter lab notebooks/ "$@"
+# The kit's JupyterLab settings: no news prompt, widget state saved with the notebook.
+exec .venv/bin/jupyter lab notebooks/ --LabApp.app_settings_dir="$PWD/labkit/ui/jupyterlab" "$@"

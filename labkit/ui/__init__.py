@@ -7,6 +7,7 @@ background thread.
 
 from __future__ import annotations
 
+from .html import money
 from .logs import LogLine, LogsView, read_log_lines
 from .progress import ProgressView
 from .scoreboard import RoundsPlayed, ScoreboardView
@@ -25,6 +26,7 @@ __all__ = [
     "StepChange",
     "View",
     "in_kernel",
+    "money",
     "read_log_lines",
     "score_chart",
     "widgets_available",

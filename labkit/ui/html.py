@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,6 +23,14 @@ PAPER = "#f6f8fa"
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif;font-size:14px"
 
 MARK_COLOURS = {"✓": GREEN, "✗": RED, "!": AMBER, "·": GREY}
+
+
+def money(value: object) -> str:
+    """An amount as the scoreboard shows it: ``1,234.50``, ``12.50``, ``7`` (whole and small)."""
+    amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    if amount != amount.to_integral_value() or abs(amount) >= 1000:
+        return f"{amount:,.2f}"
+    return str(amount.quantize(Decimal(1)))
 
 
 def esc(text: object) -> str:
@@ -52,6 +61,15 @@ def code(text: str) -> str:
     return (
         '<code style="background:#eaeef2;padding:0 3px;border-radius:3px;'
         f'font-size:13px">{esc(text)}</code>'
+    )
+
+
+def folded(summary: str, body: str, *, open_: bool = False) -> str:
+    """A block that shows ``summary`` and unfolds to ``body`` when clicked."""
+    state = " open" if open_ else ""
+    return (
+        f'<details{state} style="margin:4px 0"><summary style="cursor:pointer;color:{GREY}">'
+        f"{esc(summary)}</summary>{body}</details>"
     )
 
 

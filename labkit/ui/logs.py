@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .html import GREY, INK, RED, box, esc, heading
-from .widgets import View, widgets_available
+from .widgets import LiveView, widgets_available
 
 if TYPE_CHECKING:
     from labkit.session import Lab
 
 STREAMS_TO_READ = 10
+#: How many of the newest lines the filter box searches as the learner types.
+LINES_TO_FILTER = 1000
 ERROR_WORDS = ("error", "exception", "traceback", "task timed out", "denied")
 
 
@@ -66,8 +68,12 @@ def read_log_lines(logs: Any, group: str, limit: int = 50, contains: str = "") -
     return [line for _, line in reversed(ordered)][:limit]
 
 
-class LogsView(View):
-    """The newest log lines of one function; ``.refresh()`` reads them again."""
+class LogsView(LiveView):
+    """The newest log lines of one function; ``.refresh()`` reads them again.
+
+    The filter box narrows the lines as the learner types (over the last lines read);
+    ``refresh()`` reads the log group again and stores the view in the saved output.
+    """
 
     def __init__(self, lab: Lab, function: str, limit: int = 50, filter: str = "") -> None:
         self._lab = lab
@@ -76,23 +82,35 @@ class LogsView(View):
         self.limit = limit
         self.filter = filter
         self.lines: list[LogLine] = []
+        self._read: list[LogLine] = []
         self.error = ""
         self._widget: Any = None
         self._html: Any = None
         self.refresh()
 
     def refresh(self, filter: str | None = None) -> LogsView:
+        """Read the log group again (with a new ``filter`` if given)."""
         if filter is not None:
             self.filter = filter
         try:
             logs = self._lab.workshop.client("logs")
-            self.lines = read_log_lines(logs, self.group, self.limit, self.filter)
+            self._read = read_log_lines(logs, self.group, max(self.limit, LINES_TO_FILTER))
             self.error = ""
         except Exception as error:
             self.error = f"{type(error).__name__}: {error}"[:300]
+        self._narrow()
+        self.publish()
+        return self
+
+    def _narrow(self) -> None:
+        needle = self.filter.lower()
+        self.lines = [line for line in self._read if needle in line.message.lower()][: self.limit]
         if self._html is not None:
             self._html.value = self.html()
-        return self
+
+    def _typed(self, text: str) -> None:
+        self.filter = text
+        self._narrow()
 
     def errors(self) -> list[LogLine]:
         """The lines that look like failures."""
@@ -140,10 +158,10 @@ class LogsView(View):
                 value=self.filter,
                 placeholder="filter, e.g. error",
                 description="Filter:",
-                continuous_update=False,
+                continuous_update=True,
             )
             refresh = widgets.Button(description="Refresh", icon="refresh")
-            box_.observe(lambda change: self.refresh(str(change["new"])), names="value")
+            box_.observe(lambda change: self._typed(str(change["new"])), names="value")
             refresh.on_click(lambda _: self.refresh())
             self._widget = widgets.VBox([widgets.HBox([box_, refresh]), self._html])
         return self._widget

@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from labkit.checks.mistakes import MISTAKES
 from labkit.lab.course import ALL_STEPS as STEPS
 
 from .html import AMBER, GREEN, GREY, RED, box, heading, table, text_table
-from .widgets import View, widgets_available
+from .widgets import LiveView, widgets_available
 
 if TYPE_CHECKING:
     from labkit.session import Lab
 
 
-class ProgressView(View):
+def _mistake_words(code: str) -> str:
+    """What a mistake code means, in the words of the mistake catalogue."""
+    entry = MISTAKES.get(code)
+    if entry is None:
+        return code.replace("-", " ")
+    words = entry.mistake.split(" (")[0].rstrip(".")
+    return words[:1].lower() + words[1:]
+
+
+def _not_done(codes: list[str]) -> str:
+    if not codes:
+        return "not done yet"
+    said = [_mistake_words(code) for code in codes[:2]]
+    more = f"; and {len(codes) - 2} more" if len(codes) > 2 else ""
+    return f"not done yet: {'; '.join(said)}{more}"
+
+
+class ProgressView(LiveView):
     """Steps done (from the Workshop's progress.json) and the last check of each."""
 
     def __init__(self, lab: Lab) -> None:
@@ -32,6 +50,7 @@ class ProgressView(View):
         self.results = self._lab._store().results()
         if self._html is not None:
             self._html.value = self.html()
+        self.publish()
         return self
 
     def rows(self) -> list[tuple[str, str, str, str]]:
@@ -49,8 +68,7 @@ class ProgressView(View):
             elif result.get("passed"):
                 last = "passed"
             else:
-                codes = ", ".join(result.get("codes", [])) or "not done yet"
-                last = f"not done yet ({codes})"
+                last = _not_done(result.get("codes", []))
             out.append((mark, step.id, step.title, last))
         return out
 

@@ -11,21 +11,31 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .html import AMBER, GREEN, GREY, RED, box, esc, heading, table, text_table
+from .html import AMBER, GREEN, GREY, RED, box, esc, folded, heading, money, table, text_table
 from .svg import Point, score_chart
-from .widgets import View, widgets_available
+from .widgets import LiveView, View, widgets_available
 
 if TYPE_CHECKING:
-    from labkit.lab.scoreboard import Board, RoundResult
+    from labkit.lab.scoreboard import Board, KeyResult, RoundResult
     from labkit.session import Lab
 
 
-def _money(value: Decimal) -> str:
+def duplicates_note(result: RoundResult) -> str:
+    """Why ``message_count`` grew by fewer than the round's messages ("" when it did not)."""
+    stats = result.stats
+    counted = stats.get("new", 0) + stats.get("modified", 0)
+    skipped = []
+    if stats.get("duplicate"):
+        skipped.append(f"{stats['duplicate']} exact duplicate(s)")
+    if stats.get("stale"):
+        skipped.append(f"{stats['stale']} older version(s)")
+    if not skipped or counted == result.messages:
+        return ""
     return (
-        f"{value:,.2f}" if value != value.to_integral_value() or abs(value) >= 1000 else str(value)
+        f"{' and '.join(skipped)} among the {result.messages} messages, sent on purpose: "
+        f"message_count counts the other {counted}"
     )
 
 
@@ -40,6 +50,43 @@ def _describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}"[:400]
 
 
+def _key_rows(keys: tuple[KeyResult, ...]) -> list[tuple[str, str, str, str]]:
+    return [(k.key, money(k.expected), money(k.actual), money(k.error)) for k in keys]
+
+
+def _keys_table(keys: tuple[KeyResult, ...]) -> str:
+    return table(
+        ("key", "expected change", "actual change", "drift"),
+        _key_rows(keys),
+        align=("left", "right", "right", "right"),
+        colours=[None if k.exact else RED for k in keys],
+    )
+
+
+def _round_html(result: RoundResult) -> str:
+    """One round: its verdict, and the keys that drifted (all keys, folded, if exact)."""
+    verdict = "exact" if result.exact else f"{len(result.wrong)} key(s) drifted"
+    colour = GREEN if result.exact else RED
+    parts = [
+        f'<div style="color:{colour};font-weight:600">Round {result.number}: '
+        f"{result.messages} messages, {esc(verdict)}, +{result.points} points "
+        f"(total {result.total})</div>"
+    ]
+    note = duplicates_note(result)
+    if note:
+        parts.append(f'<div style="color:{GREY};font-size:12px">{esc(note)}</div>')
+    if result.exact:
+        parts.append(folded(f"all {len(result.keys)} keys exact", _keys_table(result.keys)))
+    else:
+        parts.append(_keys_table(result.wrong))
+    if result.lab2_started:
+        parts.append(
+            f'<div style="color:{AMBER}">300 points: lab 2 begins — failures and '
+            "special trades are on.</div>"
+        )
+    return "".join(parts)
+
+
 @dataclass(repr=False)
 class RoundsPlayed(View):
     """The rounds one ``play()`` call played (or why it could not)."""
@@ -52,25 +99,17 @@ class RoundsPlayed(View):
         return sum(r.points for r in self.results)
 
     def text(self) -> str:
-        lines = [line for r in self.results for line in r.lines()]
+        lines = []
+        for r in self.results:
+            lines.extend(r.lines())
+            if duplicates_note(r):
+                lines.append(f"  {duplicates_note(r)}")
         if self.error:
             lines.append(f"✗ The round could not be played: {self.error}")
         return "\n".join(lines) or "No round played."
 
     def html(self) -> str:
-        parts = []
-        for r in self.results:
-            colour = GREEN if r.exact else RED
-            verdict = "exact" if r.exact else f"{len(r.wrong)} key(s) wrong"
-            parts.append(
-                f'<div style="color:{colour}">Round {r.number}: {r.messages} messages, '
-                f"{esc(verdict)}: +{r.points} points (total {r.total})</div>"
-            )
-            if r.lab2_started:
-                parts.append(
-                    f'<div style="color:{AMBER}">300 points: lab 2 begins — failures and '
-                    "special trades are on.</div>"
-                )
+        parts = [_round_html(r) for r in self.results]
         if self.error:
             parts.append(
                 f'<div style="color:{RED}">✗ The round could not be played: {esc(self.error)}</div>'
@@ -79,7 +118,7 @@ class RoundsPlayed(View):
         return box("".join(parts) or "No round played.", colour)
 
 
-class ScoreboardView(View):
+class ScoreboardView(LiveView):
     """The lab's scoreboard, as a live widget with text and HTML fallbacks."""
 
     def __init__(self, lab: Lab, *, messages: int = 500) -> None:
@@ -92,13 +131,14 @@ class ScoreboardView(View):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._widget: Any = None
+        self._head: Any = None
         self._html: Any = None
         self._status: Any = None
         self.refresh()
 
     # ----- data -----------------------------------------------------------------------------
     def refresh(self) -> ScoreboardView:
-        """Read the score again (and update the widget)."""
+        """Read the score again (and update the widget and the saved output)."""
         try:
             self.board = self._lab.workshop.board()
             self.error = ""
@@ -173,6 +213,16 @@ class ScoreboardView(View):
         mode = "lab 2: failures and special trades on" if self.board.lab2 else "lab 1"
         return f"Score: {self.board.total} points after {self.board.played} round(s) ({mode})"
 
+    def colour(self) -> str:
+        """Red on an error, amber when the last round drifted, green when all is well."""
+        if self.error:
+            return RED
+        if self.last is not None:
+            return GREEN if self.last.exact else AMBER
+        if self.board is not None and self.board.rounds:
+            return GREEN if self.board.rounds[-1].wrong == 0 else AMBER
+        return GREY
+
     def text(self) -> str:
         lines = [self.headline()]
         if self.error:
@@ -180,72 +230,70 @@ class ScoreboardView(View):
         if self.board is not None:
             lines.extend(self.board.lines()[1:])
         last = self.last
-        if last is not None and last.wrong:
-            lines.append(f"Round {last.number}: keys that are off")
-            rows = [(k.key, k.expected, k.actual, k.error) for k in last.wrong]
-            lines.extend(
-                "  " + line
-                for line in text_table(("key", "expected", "actual", "error"), rows).split("\n")
-            )
+        if last is not None:
+            if duplicates_note(last):
+                lines.append(f"Round {last.number}: {duplicates_note(last)}")
+            if last.wrong:
+                lines.append(f"Round {last.number}: keys that drifted")
+                rows = [
+                    (k.key, money(k.expected), money(k.actual), money(k.error)) for k in last.wrong
+                ]
+                lines.extend(
+                    "  " + line
+                    for line in text_table(("key", "expected", "actual", "drift"), rows).split("\n")
+                )
         return "\n".join(lines)
 
-    def html(self) -> str:
-        colour = RED if self.error else (AMBER if self.board and self.board.lab2 else GREEN)
-        parts = [heading(self.headline(), colour)]
+    def _controls_html(self) -> str:
+        return (
+            f'<div style="color:{GREY};font-size:12px;margin-bottom:4px">Play rounds with '
+            "board.play(n), or board.start() / board.stop() to keep playing in the "
+            "background.</div>"
+        )
+
+    def _body_html(self) -> str:
+        parts = []
         if self.error:
             parts.append(f'<div style="color:{RED}">✗ {esc(self.error)}</div>')
         parts.append(score_chart(self._points()))
-        last = self.last
-        if last is not None:
-            verdict = "exact" if last.exact else f"{len(last.wrong)} key(s) off"
-            parts.append(
-                f'<div style="margin-top:6px;font-weight:600">Round {last.number}: '
-                f"{last.messages} messages, {esc(verdict)}</div>"
-            )
-            rows = [
-                (k.key, _money(k.expected), _money(k.actual), _money(k.error)) for k in last.keys
-            ]
-            colours = [None if k.exact else RED for k in last.keys]
-            parts.append(
-                table(
-                    ("key", "expected change", "actual change", "error"),
-                    rows,
-                    align=("left", "right", "right", "right"),
-                    colours=colours,
-                )
-            )
+        if self.last is not None:
+            parts.append(_round_html(self.last))
         elif self.board is not None and self.board.rounds:
+            recent = self.board.rounds[-10:]
             history = [
-                (r.number, r.messages, f"+{r.points}", r.wrong, _money(r.max_error))
-                for r in self.board.rounds[-10:]
+                (r.number, r.messages, f"+{r.points}", r.wrong, money(r.max_error)) for r in recent
             ]
-            colours = [None if r.wrong == 0 else RED for r in self.board.rounds[-10:]]
             parts.append(
                 table(
-                    ("round", "messages", "points", "keys off", "largest error"),
+                    ("round", "messages", "points", "keys off", "largest drift"),
                     history,
                     align=("right",) * 5,
-                    colours=colours,
+                    colours=[None if r.wrong == 0 else RED for r in recent],
                 )
             )
-        parts.append(
-            f'<div style="color:{GREY};font-size:12px">Play rounds with .play(n), or '
-            ".start() / .stop() to keep playing in the background.</div>"
-        )
-        return box("".join(parts), colour)
+        return "".join(parts)
+
+    def html(self) -> str:
+        colour = self.colour()
+        top = heading(self.headline(), colour) + self._controls_html()
+        return box(top + self._body_html(), colour)
 
     # ----- the widget -----------------------------------------------------------------------
     def widget(self) -> Any:
         if self._widget is None and widgets_available():
             import ipywidgets as widgets
 
-            self._html = widgets.HTML(value=self.html())
+            self._head = widgets.HTML(value=heading(self.headline(), self.colour()))
+            self._html = widgets.HTML(value=self._body_html())
             self._status = widgets.HTML(value="")
             play = widgets.Button(description="Play a round", icon="play")
             refresh = widgets.Button(description="Refresh", icon="refresh")
             play.on_click(lambda _: self._play_in_background(play))
             refresh.on_click(lambda _: self.refresh())
-            self._widget = widgets.VBox([self._html, widgets.HBox([play, refresh, self._status])])
+            top = widgets.HBox([self._head, play, refresh, self._status])
+            top.layout.align_items = "center"
+            top.layout.gap = "8px"
+            self._widget = widgets.VBox([top, self._html])
         return self._widget
 
     def _play_in_background(self, button: Any) -> None:
@@ -260,7 +308,9 @@ class ScoreboardView(View):
 
     def _update(self) -> None:
         if self._html is not None:
-            self._html.value = self.html()
+            self._head.value = heading(self.headline(), self.colour())
+            self._html.value = self._body_html()
+        self.publish()
 
     def _set_status(self, text: str) -> None:
         if self._status is not None:

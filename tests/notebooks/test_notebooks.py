@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labkit.authoring import Project, stale
 from labkit.cloud import control
 from labkit.lab.steps import STEP_IDS
 from labkit.testing import free_port
@@ -139,13 +140,8 @@ def test_no_cloud_left_running_and_fast_enough(suites: dict[str, Suite]) -> None
 
 
 def test_notebooks_match_their_source() -> None:
-    """notebooks/ and solutions/ are what solutions/build_notebooks.py writes."""
-    sys.path.insert(0, str(ROOT / "solutions"))
-    try:
-        import build_notebooks
-    finally:
-        sys.path.pop(0)
-    assert build_notebooks.stale() == []
+    """notebooks/ and solutions/ are what `python -m labkit.authoring build` writes."""
+    assert stale(Project(ROOT), NAMES) == []
 
 
 def test_learner_notebooks_have_no_outputs_and_solutions_do() -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
-from labkit.ui.scoreboard import ScoreboardView
+from labkit.ui.html import AMBER, GREEN
+from labkit.ui.scoreboard import ScoreboardView, duplicates_note
 
-from .conftest import FakeLab, FakeWorkshop
+from .conftest import FakeLab, FakeWorkshop, round_result
 
 
 def view(lab: FakeLab, **options: Any) -> ScoreboardView:
@@ -70,3 +72,30 @@ def test_no_widget_outside_a_notebook(tmp_path: Path) -> None:
     bundle = view(FakeLab(tmp_path))._repr_mimebundle_()
     assert bundle is not None
     assert set(bundle) == {"text/plain", "text/html"}
+
+
+def test_exact_rounds_fold_the_key_table_and_keep_the_header_green(tmp_path: Path) -> None:
+    """After an exact round the key table is folded and the header is green, not amber."""
+    board = view(FakeLab(tmp_path))
+    board.play(1)
+    html = board.html()
+    assert board.colour() == GREEN
+    assert "<details" in html and "<details open" not in html and "all 1 keys exact" in html
+
+
+def test_a_drifting_round_shows_each_key_and_turns_the_header_amber(tmp_path: Path) -> None:
+    """A round with keys off lists them with their drift, and the header turns amber."""
+    board = view(FakeLab(tmp_path))
+    board.play(2)  # the fake's second round has one key off by 1
+    assert board.colour() == AMBER
+    html = board.html()
+    assert "PV:FXSpot:K0" in html and "drift" in html and "<details" not in html
+    assert html.index("Score:") < html.index("<svg")  # the headline sits at the top
+
+
+def test_duplicates_explain_the_message_count(tmp_path: Path) -> None:
+    """A round with duplicates says message_count counts only the others."""
+    result = replace(round_result(1, 100), messages=200, stats={"new": 175, "duplicate": 25})
+    note = duplicates_note(result)
+    assert "25 exact duplicate(s)" in note and "message_count counts the other 175" in note
+    assert duplicates_note(round_result(1, 100)) == ""

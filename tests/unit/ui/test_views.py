@@ -15,7 +15,7 @@ from .conftest import FakeLab
 
 
 def test_progress_marks_done_current_and_last_check(tmp_path: Path) -> None:
-    """Done steps get ✓, the current one →, and the last check's codes are shown."""
+    """Done steps get ✓, the current one →, and the last check's mistakes are said in words."""
     lab = FakeLab(tmp_path)
     lab.workshop.completed = ("lab1.step1",)
     lab._store().record(
@@ -24,7 +24,8 @@ def test_progress_marks_done_current_and_last_check(tmp_path: Path) -> None:
     view = ProgressView(cast(Any, lab))
     rows = view.rows()
     assert rows[0][0] == "✓" and rows[1][0] == "→"
-    assert "placeholder-left" in rows[1][3] and rows[2][3] == "not checked yet"
+    assert rows[1][3].startswith("not done yet: a placeholder such as {Region}")
+    assert "placeholder-left" not in view.text() and rows[2][3] == "not checked yet"
     assert view.text().startswith("Progress: 1 of 5 steps done; now: lab1.step2")
 
 
