@@ -15,7 +15,7 @@ from labkit.lab.replication.loader import item_of
 from labkit.lab.replication.tables import INDEX, INDEX_KEY, KEY
 
 from .context import CheckContext
-from .lab3_pipeline import FOLLOW_TIMEOUT, PROBE_PREFIX, check_replicator, check_streaming
+from .lab3_pipeline import PROBE_PREFIX, check_replicator, check_streaming, follow
 from .lab3_tables import check_logfile, check_replica, names, scan_items
 from .mistakes import MISTAKES
 from .report import CheckItem, Report, passed
@@ -109,10 +109,17 @@ def check_loaded(ctx: CheckContext) -> Report:
             "Both tables exist", "the lab is not set up", step="lab3.step5"
         )
         return Report("lab3.step5", title, (item,))
-    ctx.settle(FOLLOW_TIMEOUT, functions=(lab.function,))
     spec = logdata.STREAM
     expected = {row.key: item_of(row) for row in logdata.rows(spec)}
     total = len(expected)
+
+    def caught_up() -> bool:
+        pages = ctx.client("dynamodb").get_paginator("scan").paginate(
+            TableName=lab.replica, Select="COUNT"
+        )
+        return sum(int(page.get("Count", 0)) for page in pages) >= total
+
+    follow(ctx, caught_up, lab.function)
     source = _keys(ctx, lab.logfile, ProjectionExpression=KEY)
     replica = _keys(ctx, lab.replica)
     loaded = sum(1 for key in expected if key in source)

@@ -29,7 +29,13 @@ from .mistakes import MISTAKES
 from .probes import invoke, nonce
 from .report import CheckItem, Report, Status, passed, skipped, warning
 
-__all__ = ["check_replicator", "check_streaming", "clean_probes", "review_replication_policy"]
+__all__ = [
+    "check_replicator",
+    "check_streaming",
+    "clean_probes",
+    "follow",
+    "review_replication_policy",
+]
 
 PROBE_HOST = "host#labkit-check"
 PROBE_PREFIX = "request#labkit-check-"
@@ -255,7 +261,7 @@ def _probe_item(key: str, bytes_sent: int) -> dict[str, Any]:
     }
 
 
-def _follow(ctx: CheckContext, done: Callable[[], bool], function: str) -> bool:
+def follow(ctx: CheckContext, done: Callable[[], bool], function: str) -> bool:
     """Wait until ``done()`` (the replica followed) or the pipeline is idle or stuck."""
     if ctx.wait_idle is not None:
         ctx.settle(FOLLOW_TIMEOUT, functions=(function,))
@@ -345,7 +351,7 @@ def _behaviour_items(ctx: CheckContext, mapping: dict[str, Any]) -> list[CheckIt
 
     items: list[CheckItem] = []
     try:
-        _follow(ctx, followed, lab.function)
+        follow(ctx, followed, lab.function)
         insert_label = "A new item in logfile arrives in the replica"
         if in_replica(added) is None:
             error = _last_error(ctx, mapping)

@@ -22,7 +22,7 @@ import pytest
 
 from labkit.authoring import Project, stale
 from labkit.cloud import control
-from labkit.lab.steps import STEP_IDS
+from labkit.lab.course import STEP_IDS
 from labkit.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,7 @@ NAMES = [
     "02-iam-policies",
     "03-connect-reduce-lambda",
     "04-exactly-once",
+    "05-replication",
 ]
 SUITE_TIMEOUT = 600
 

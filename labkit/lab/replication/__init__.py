@@ -5,11 +5,14 @@
 * :mod:`.loader` — ``load_logfile``: one ``put_item`` per row, as the material's script;
 * :mod:`.functions` — ``ddbreplica_lambda``: the starter (the material's two faults) and the
   solution;
-* :mod:`.steps`, :mod:`.stack` — the steps ``lab3.step1`` … ``lab3.step5`` and their resources.
+* :mod:`.steps`, :mod:`.stack` — the steps ``lab3.step1`` … ``lab3.step5`` and their resources;
+* :mod:`.observe` — stream marks (records since a point) and the replication-lag watch;
+* :data:`PART` — the lab as a :class:`~labkit.lab.parts.LabPart`.
 """
 
 from __future__ import annotations
 
 from .names import ReplicationNames
+from .part import PART, ReplicationPart
 
-__all__ = ["ReplicationNames"]
+__all__ = ["PART", "ReplicationNames", "ReplicationPart"]

@@ -124,7 +124,7 @@ class LagWatch:
         replica: str,
         *,
         every: int = 20,
-        poll: float = 0.005,
+        poll: float = 0.02,
         clock: Callable[[], float] = time.perf_counter,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
