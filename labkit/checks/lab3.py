@@ -114,8 +114,10 @@ def check_loaded(ctx: CheckContext) -> Report:
     total = len(expected)
 
     def caught_up() -> bool:
-        pages = ctx.client("dynamodb").get_paginator("scan").paginate(
-            TableName=lab.replica, Select="COUNT"
+        pages = (
+            ctx.client("dynamodb")
+            .get_paginator("scan")
+            .paginate(TableName=lab.replica, Select="COUNT")
         )
         return sum(int(page.get("Count", 0)) for page in pages) >= total
 
