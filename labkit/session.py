@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .iam import PolicyReport, Requirement
     from .instructor.learner import Membership
     from .lab.names import LabSettings, Names
+    from .lab.replication.loader import LoadResult
     from .lab.scoreboard import RoundResult
     from .lab.workshop import Workshop
     from .ui.logs import LogsView
@@ -276,6 +277,23 @@ class Lab:
 
         part, name = find_function(function)
         return part.source(name, version)
+
+    # ----- lab 3: web logs -------------------------------------------------------------------
+    def logfiles(self) -> dict[str, Path]:
+        """Lab 3's web-log files, written (once) into your work folder: name -> path."""
+        from .lab.replication import logdata
+
+        return logdata.write(self.workdir / "logs")
+
+    def load_logfile(
+        self, table: str, file: str | Path, *, on_write: Any = None, progress: bool = True
+    ) -> LoadResult:
+        """Put every row of a web-log file into ``table``, one ``put_item`` each, with a
+        progress bar; the result reads ``RowCount: N, Total seconds: T``."""
+        from .lab.replication.loader import load_logfile
+
+        client = self.workshop.client("dynamodb")
+        return load_logfile(client, table, file, on_write=on_write, progress=progress)
 
     @property
     def workdir(self) -> Path:

@@ -33,6 +33,7 @@ NAMES = [
     "02-iam-policies",
     "03-connect-reduce-lambda",
     "04-exactly-once",
+    "05-replication",
     "06-counters",
     "07-stream-errors",
 ]

@@ -23,7 +23,7 @@ def test_every_step_has_three_tiers() -> None:
 def test_unknown_step_names_the_steps() -> None:
     """Asking for hints of an unknown step says which steps exist."""
     with pytest.raises(ValueError, match=r"lab1\.step1"):
-        hint_tiers("lab3.step1")
+        hint_tiers("lab9.step1")
 
 
 def test_hint_renders_code_blocks() -> None:
