@@ -134,12 +134,9 @@ def test_learner_notebooks_run_and_report_not_done(suites: dict[str, Suite]) -> 
 
 
 @pytest.mark.slow
-def test_no_cloud_left_running_and_fast_enough(suites: dict[str, Suite]) -> None:
-    """Each suite stops its local cloud; together they take at most 3 minutes."""
+def test_no_cloud_left_running(suites: dict[str, Suite]) -> None:
+    """Each suite stops its local cloud (how long they take is bench/bench_notebooks.py's)."""
     assert not any(s.cloud_left_running for s in suites.values())
-    assert max(s.seconds for s in suites.values()) <= 180, {
-        k: round(s.seconds) for k, s in suites.items()
-    }
 
 
 def test_notebooks_match_their_source() -> None:
