@@ -57,9 +57,13 @@ def room(tmp_path: Path) -> Iterator[RunningRoom]:
 
 
 def wait_for(driver: Any, condition: Any, timeout: float = 30.0) -> Any:
+    """Wait until ``condition`` holds; the page re-renders rows live, so an element found a
+    moment ago may be replaced: that is retried, not a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, 0.1, ignored).until(condition)
 
 
 def _sync(room: RunningRoom, token: str, *events: dict[str, Any]) -> None:
@@ -105,14 +109,18 @@ def test_a_check_and_a_hint_appear_live(chrome: Any, room: RunningRoom) -> None:
     wait_for(chrome, lambda d: d.find_elements(By.ID, row_id))
     _sync(room, joined["token"], _check("lab1.step2", "ReduceLambdaPolicy can read the stream"))
     cell = f"#{row_id} td.cell.failing"
-    wait_for(chrome, lambda d: d.find_elements(By.CSS_SELECTOR, cell))
-    assert (
-        "ReduceLambdaPolicy can read the stream" in chrome.find_element(By.CSS_SELECTOR, cell).text
+    wait_for(
+        chrome,
+        lambda d: (
+            "ReduceLambdaPolicy can read the stream" in d.find_element(By.CSS_SELECTOR, cell).text
+        ),
     )
     _sync(room, joined["token"], _hint("lab1.step2", 2))
     wait_for(chrome, lambda d: "H2" in d.find_element(By.CSS_SELECTOR, cell).text)
-    room_panel = chrome.find_element(By.ID, "room").text
-    assert "ReduceLambdaPolicy can read the stream" in room_panel
+    wait_for(
+        chrome,
+        lambda d: "ReduceLambdaPolicy can read the stream" in d.find_element(By.ID, "room").text,
+    )
 
 
 def test_a_hostile_name_renders_as_text(chrome: Any, room: RunningRoom) -> None:
@@ -196,12 +204,19 @@ def test_stuck_participants_are_marked_and_sorted_first(chrome: Any, room: Runni
     wait_for(
         chrome, lambda d: "stuck" in d.find_element(By.CSS_SELECTOR, row).get_attribute("class")
     )
-    assert "stuck" not in chrome.find_element(By.ID, f"p-{calm['participant']}").get_attribute(
-        "class"
+    calm_row = f"p-{calm['participant']}"
+    assert wait_for(
+        chrome, lambda d: "stuck" not in d.find_element(By.ID, calm_row).get_attribute("class")
     )
     chrome.find_element(By.CSS_SELECTOR, 'th[data-sort="stuck"]').click()
-    first = chrome.find_element(By.CSS_SELECTOR, "#grid tbody tr")
-    assert first.get_attribute("id") == f"p-{stuck['participant']}"
+    first_row = "#grid tbody tr"
+    wait_for(
+        chrome,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, first_row).get_attribute("id")
+            == f"p-{stuck['participant']}"
+        ),
+    )
 
 
 # ----- a learner's notebook ---------------------------------------------------------------------
