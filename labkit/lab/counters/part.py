@@ -76,7 +76,9 @@ def _account() -> str:
 
         config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 1})
         try:
-            found = boto3.client("sts", config=config).get_caller_identity()["Account"]
+            # A fresh session reads the environment now (the default one caches credentials).
+            sts = boto3.session.Session().client("sts", config=config)
+            found = sts.get_caller_identity()["Account"]
         except Exception:
             found = ""
         _ACCOUNTS[key] = str(found)
