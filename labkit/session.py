@@ -290,10 +290,13 @@ class Lab:
     ) -> LoadResult:
         """Put every row of a web-log file into ``table``, one ``put_item`` each, with a
         progress bar; the result reads ``RowCount: N, Total seconds: T``."""
+        from .lab.progress import SilentProgress, default_progress
         from .lab.replication.loader import load_logfile
+        from .ui.progress_bar import notebook_progress
 
+        bar = (notebook_progress() or default_progress()) if progress else SilentProgress()
         client = self.workshop.client("dynamodb")
-        return load_logfile(client, table, file, on_write=on_write, progress=progress)
+        return load_logfile(client, table, file, on_write=on_write, progress=bar)
 
     @property
     def workdir(self) -> Path:

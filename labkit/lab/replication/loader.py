@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from labkit.deploy import Progress
+from labkit.lab.progress import SilentProgress, default_progress
+
 from .logdata import LogRow, read
 
 #: Called after each row is written: (the item's PK, the time the write returned).
@@ -61,7 +64,7 @@ def load_logfile(
     table: str,
     path: Path | str,
     *,
-    progress: bool = True,
+    progress: Progress | bool = True,
     on_write: WriteListener | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> LoadResult:
@@ -87,7 +90,12 @@ def load_logfile(
                 "replication lab), or check the name: on the aws backend names carry a prefix."
             ) from None
         raise
-    bar = _bar(len(rows), f"{file.name} → {table}", progress)
+    bar: Progress = (
+        progress
+        if not isinstance(progress, bool)
+        else (default_progress() if progress else SilentProgress())
+    )
+    bar.begin(len(rows), f"{file.name} → {table}")
     start = clock()
     try:
         for row in rows:
@@ -95,19 +103,7 @@ def load_logfile(
             client.put_item(TableName=table, Item=item)
             if on_write is not None:
                 on_write(item["PK"]["S"], clock())
-            if bar is not None:
-                bar.update(1)
+            bar.advance("")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.end()
     return LoadResult(table, str(file), len(rows), clock() - start)
-
-
-def _bar(total: int, title: str, shown: bool) -> Any:
-    if not shown:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=title, unit="row", mininterval=0.25, leave=True)
