@@ -70,10 +70,16 @@ STATUS_WIDTH = 100
 
 
 def _status(args: argparse.Namespace) -> int:
+    from .ui.room_commands import room_status
+    from .ui.room_commands import status_lines as room_lines
+
     document = control.status(_data_dir(args))
     if args.json:
-        print(json.dumps({"running": document is not None, **(document or {})}, indent=2))
+        room = {"room": room_status(_data_dir(args))}
+        print(json.dumps({"running": document is not None, **(document or {}), **room}, indent=2))
         return 0 if document else 3
+    for line in room_lines(_data_dir(args)):
+        print(line)
     if document is None:
         print(f"The local cloud is not running (data dir {_data_dir(args)}). Start it: labkit up")
         return 3
@@ -234,6 +240,51 @@ def _template(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logfiles(args: argparse.Namespace) -> int:
+    from .lab.replication import logdata
+
+    for path in logdata.write(args.dir).values():
+        print(path)
+    return 0
+
+
+def _load_logfile(args: argparse.Namespace) -> int:
+    from .lab.commands import CommandError, open_workshop
+    from .lab.replication.loader import load_logfile
+
+    try:
+        workshop = open_workshop(
+            args.backend, _data_dir(args), region=args.region, prefix=args.prefix
+        )
+        result = load_logfile(workshop.client("dynamodb"), args.table, args.file)
+    except CommandError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return error.code
+    except ValueError as error:
+        print(f"labkit: {error}", file=sys.stderr)
+        return 2
+    print(result)
+    return 0
+
+
+def _add_replication_commands(commands: Any, with_data_dir: Any) -> None:
+    """``labkit logfiles`` and ``labkit load-logfile`` (lab 3)."""
+    files = commands.add_parser("logfiles", help="write lab 3's two web-log files (CSV)")
+    files.add_argument("--dir", default="data", help="folder to write them to (default: data)")
+    files.set_defaults(run=_logfiles)
+    load = with_data_dir(
+        commands.add_parser("load-logfile", help="put every row of a web-log file into a table")
+    )
+    load.add_argument("table", help="the table to load into (e.g. logfile)")
+    load.add_argument("file", help="a web-log CSV file (see: labkit logfiles)")
+    load.add_argument(
+        "--backend", choices=("local", "aws"), default="local", help="where the lab runs"
+    )
+    load.add_argument("--region", help="AWS region (default: the local cloud's, or AWS_REGION)")
+    load.add_argument("--prefix", help="name prefix of the lab (default: '' local, 'labkit-' aws)")
+    load.set_defaults(run=_load_logfile)
+
+
 def _add_lab_commands(commands: Any, with_data_dir: Any) -> None:
     """``labkit score`` and ``labkit template``."""
     score = with_data_dir(
@@ -322,9 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("-v", "--verbose", action="store_true", help="every counter as well")
     status.set_defaults(run=_status)
     _add_lab_commands(commands, with_data_dir)
+    _add_replication_commands(commands, with_data_dir)
     from .ui.commands import add_step_commands
 
     add_step_commands(commands, with_data_dir)
+    from .ui.room_commands import add_room_commands
+
+    add_room_commands(commands, with_data_dir)
     return parser
 
 

@@ -18,11 +18,14 @@ if TYPE_CHECKING:
     from .checks.hints import Hint
     from .checks.report import AllReports, Report
     from .iam import PolicyReport, Requirement
+    from .instructor.learner import Membership
     from .lab.names import LabSettings, Names
+    from .lab.replication.loader import LoadResult
     from .lab.scoreboard import RoundResult
     from .lab.workshop import Workshop
     from .ui.logs import LogsView
     from .ui.progress import ProgressView
+    from .ui.room import RoomView
     from .ui.scoreboard import ScoreboardView
     from .ui.steps import Deployed, StepChange
 
@@ -194,6 +197,7 @@ class Lab:
         chosen = step or self.current_step() or self._last_step()
         report = run_check(chosen, self._context())
         self._store().record(report)
+        self._room.checked(report)
         if report.passed:
             self.workshop.mark_completed(report.step)
         return report
@@ -207,6 +211,7 @@ class Lab:
         store = self._store()
         for report in reports.reports:
             store.record(report)
+            self._room.checked(report)
         done = [r.step for r in reports.reports if r.passed]
         for step in STEP_IDS:
             if step in done:
@@ -217,7 +222,9 @@ class Lab:
         """Apply the reference solution of ``step`` (and of the steps before it) to catch up,
         then check it."""
         self.provision(step, solved=True)
-        return self.check(step)
+        report = self.check(step)
+        self._room.solved(report)
+        return report
 
     def reset(self, step: str, *, confirm: bool = False) -> StepChange:
         """Take the lab back to the start of ``step``: later steps' resources are removed and
@@ -230,6 +237,7 @@ class Lab:
             result = self.workshop.reset(step, confirm=confirm)
         if not result.needs_confirmation:
             self._store().reset_hints(result.step)
+            self._room.was_reset(result.step or step)
         return StepChange("reset", result.step, result)
 
     def hint(self, step: str | None = None) -> Hint:
@@ -242,6 +250,7 @@ class Lab:
         store = self._store()
         tier = min(store.hint_tier(chosen) + 1, len(tiers))
         store.reveal(chosen, tier)
+        self._room.hinted(chosen, tier)
         return Hint(chosen, tier, tiers[tier - 1])
 
     # ----- policies -------------------------------------------------------------------------
@@ -268,6 +277,26 @@ class Lab:
 
         part, name = find_function(function)
         return part.source(name, version)
+
+    # ----- lab 3: web logs -------------------------------------------------------------------
+    def logfiles(self) -> dict[str, Path]:
+        """Lab 3's web-log files, written (once) into your work folder: name -> path."""
+        from .lab.replication import logdata
+
+        return logdata.write(self.workdir / "logs")
+
+    def load_logfile(
+        self, table: str, file: str | Path, *, on_write: Any = None, progress: bool = True
+    ) -> LoadResult:
+        """Put every row of a web-log file into ``table``, one ``put_item`` each, with a
+        progress bar; the result reads ``RowCount: N, Total seconds: T``."""
+        from .lab.progress import SilentProgress, default_progress
+        from .lab.replication.loader import load_logfile
+        from .ui.progress_bar import notebook_progress
+
+        bar = (notebook_progress() or default_progress()) if progress else SilentProgress()
+        client = self.workshop.client("dynamodb")
+        return load_logfile(client, table, file, on_write=on_write, progress=bar)
 
     @property
     def workdir(self) -> Path:
@@ -314,6 +343,7 @@ class Lab:
         """Play and score one round (never while a check's probe runs)."""
         with self._round_lock():
             result: RoundResult = self.workshop.play_round(messages=messages, **options)
+        self._room.played(result)
         return result
 
     def logs(self, function: str, *, limit: int = 50, filter: str = "") -> LogsView:
@@ -329,6 +359,39 @@ class Lab:
         from .ui.progress import ProgressView
 
         return ProgressView(self)
+
+    # ----- instructor-led sessions ----------------------------------------------------------
+    @cached_property
+    def _room(self) -> Membership:
+        """This data directory's room membership (does nothing until you join)."""
+        from .instructor.learner import Membership
+
+        return Membership(self.data_dir)
+
+    def join(self, code: str, *, name: str, server: str | None = None) -> RoomView:
+        """Join the instructor's room: from now on your checks, hints, solves, resets and
+        rounds (their outcomes, never your code) are sent to the instructor's page, and their
+        messages show here. ``server`` defaults to ``$LABKIT_INSTRUCTOR``."""
+        from .instructor.learner import default_server
+        from .ui.room import RoomView
+
+        self._room.join(code, name, server or default_server())
+        return RoomView(self._room)
+
+    def room(self) -> RoomView:
+        """The room you joined: the instructor's message, the step the room is at."""
+        from .ui.room import RoomView
+
+        if self._room.joined:
+            self._room.start()
+        return RoomView(self._room)
+
+    def share_code(self, source: str | Path, *, label: str = "") -> RoomView:
+        """Send code to the instructor, only after they asked for it (``lab.room()``)."""
+        from .ui.room import RoomView
+
+        self._room.share_source(source, label)
+        return RoomView(self._room)
 
     @staticmethod
     def _round_lock() -> Any:

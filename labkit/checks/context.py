@@ -121,7 +121,7 @@ class CheckContext:
             raise
         return found
 
-    def settle(self, timeout: float = 30.0) -> bool:
+    def settle(self, timeout: float = 30.0, functions: tuple[str, ...] | None = None) -> bool:
         """Let the pipeline catch up (local cloud); True if it did within ``timeout``.
 
         A mapping that keeps retrying a batch its function fails on never catches up; once the
@@ -133,7 +133,7 @@ class CheckContext:
             self.wait_idle(min(timeout, QUICK_SETTLE))
             return True
         except TimeoutError:
-            if self.stuck():
+            if self.stuck(functions):
                 return False
         try:
             self.wait_idle(timeout)
@@ -141,12 +141,17 @@ class CheckContext:
             return False
         return True
 
-    def stuck(self) -> bool:
-        """True if the last mapping invocation of one of the pipeline's functions failed."""
+    def stuck(self, functions: tuple[str, ...] | None = None) -> bool:
+        """True if the last mapping invocation of one of ``functions`` (deployed names; by
+        default the core pipeline's) failed."""
         if self.invocations is None:
             return False
-        for function in (FunctionId.STATE, FunctionId.MAP, FunctionId.REDUCE):
-            recent = self.invocations(self.function(function))
+        if functions is None:
+            functions = tuple(
+                self.function(f) for f in (FunctionId.STATE, FunctionId.MAP, FunctionId.REDUCE)
+            )
+        for function in functions:
+            recent = self.invocations(function)
             if recent and recent[-1].get("outcome") == "error":
                 return True
         return False

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .lab3_hints import HINTS as LAB3_HINTS
+from .lab4_hints import HINTS as LAB4_HINTS
+from .lab5_hints import HINTS as LAB5_HINTS
+
 __all__ = ["HINTS", "Hint", "hint_tiers"]
 
 TIER_NAMES = ("nudge", "more", "answer")
@@ -158,7 +162,7 @@ _CORE_HINTS: dict[str, tuple[str, str, str]] = {
 
 
 #: The core lab's hints, then each further lab's (``labkit/checks/labN_hints.py``).
-HINTS: dict[str, tuple[str, str, str]] = {**_CORE_HINTS}
+HINTS: dict[str, tuple[str, str, str]] = {**_CORE_HINTS, **LAB3_HINTS, **LAB4_HINTS, **LAB5_HINTS}
 
 
 def hint_tiers(step: str) -> tuple[str, str, str]:

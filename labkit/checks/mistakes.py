@@ -9,6 +9,9 @@ asserts the check names it.
 
 from __future__ import annotations
 
+from .lab3_mistakes import ENTRIES as LAB3_ENTRIES
+from .lab4_mistakes import ENTRIES as LAB4_ENTRIES
+from .lab5_mistakes import ENTRIES as LAB5_ENTRIES
 from .mistake import Mistake
 
 __all__ = ["MISTAKES", "Mistake", "mistakes_for"]
@@ -414,7 +417,7 @@ _ENTRIES = (
 )
 
 #: The core lab's entries, then each further lab's (``labkit/checks/labN_mistakes.py``).
-_ALL: tuple[Mistake, ...] = (*_ENTRIES,)
+_ALL: tuple[Mistake, ...] = (*_ENTRIES, *LAB3_ENTRIES, *LAB4_ENTRIES, *LAB5_ENTRIES)
 
 MISTAKES: dict[str, Mistake] = {entry.code: entry for entry in _ALL}
 assert len(MISTAKES) == len(_ALL), "mistake codes are unique across labs"

@@ -9,6 +9,9 @@ from labkit.lab.course import STEP_IDS, get_step
 from .context import CheckContext
 from .lab1 import check_connect_reduce, check_reduce_policy, check_tables
 from .lab2 import check_reduce_idempotent, check_state_versions
+from .lab3 import CHECKS as LAB3_CHECKS
+from .lab4 import CHECKS as LAB4_CHECKS
+from .lab5 import CHECKS as LAB5_CHECKS
 from .report import AllReports, CheckItem, Report, Status
 
 __all__ = ["CHECKS", "run_all", "run_check"]
@@ -22,6 +25,9 @@ CHECKS: dict[str, CheckFunction] = {
     "lab1.step3": check_connect_reduce,
     "lab2.step1": check_state_versions,
     "lab2.step2": check_reduce_idempotent,
+    **LAB3_CHECKS,
+    **LAB4_CHECKS,
+    **LAB5_CHECKS,
 }
 assert tuple(CHECKS) == STEP_IDS, "every step of labkit.lab.course has exactly one check"
 

@@ -86,7 +86,7 @@ def from_environ(
     return AwsRequest(
         method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
         path=str(environ.get("PATH_INFO", "/")),
-        query=parse_qs(str(environ.get("QUERY_STRING", ""))),
+        query=parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True),
         headers=headers,
         body=body,
         service=service,

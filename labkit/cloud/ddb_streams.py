@@ -138,6 +138,19 @@ class LabkitStreamShard(StreamShard):  # type: ignore[misc]
         if record_listener is not None:
             record_listener(self.stream_arn)
 
+    def backdate(self, seconds: float) -> int:
+        """Make every record held ``seconds`` older (ApproximateCreationDateTime); returns how
+        many records changed. A test and workshop aid for MaximumRecordAgeInSeconds, which has
+        a 60 s minimum: old records without waiting a minute."""
+        for index, stored in enumerate(self.items):
+            record = stored.to_json()
+            change = record["dynamodb"]
+            change["ApproximateCreationDateTime"] = float(
+                change["ApproximateCreationDateTime"]
+            ) - float(seconds)
+            self.items[index] = StoredRecord(record)
+        return len(self.items)
+
     def truncate(self, length: int) -> None:
         """Forget records appended after ``length`` (a cancelled transaction)."""
         del self.items[length:]

@@ -56,6 +56,11 @@ CANNOT_ACCESS = {
 }
 
 
+#: What the function's role needs to send to an on-failure destination, and AWS's refusal.
+DESTINATION_ACTIONS = {"sqs": ("sqs:SendMessage", "SQS"), "sns": ("sns:Publish", "SNS")}
+CANNOT_SEND = "The provided execution role does not have permissions to call {call} on {service}"
+
+
 def _region(arn: str) -> str:
     parts = arn.split(":")
     return parts[3] if len(parts) > 3 and parts[3] else DEFAULT_REGION
@@ -154,7 +159,7 @@ class EsmService:
                     "InvalidParameterValueException",
                     f"Stream not found: {config.event_source_arn}",
                 )
-            problem = self._cannot_read(fn.role, config)
+            problem = self._cannot_read(fn.role, config) or self._cannot_send(fn.role, config)
             if problem is not None:
                 return problem
             return json_reply(self.engine.add(config, source), 202)
@@ -188,6 +193,19 @@ class EsmService:
                 return rest_error("InvalidParameterValueException", message)
         return None
 
+    def _cannot_send(self, role_arn: str, config: MappingConfig) -> Reply | None:
+        """AWS's refusal when the role cannot send to the on-failure destination."""
+        destination = config.on_failure_destination
+        if not destination:
+            return None
+        action, service = DESTINATION_ACTIONS[destination.split(":")[2]]
+        if role_policy_set(role_arn).is_allowed(action, destination):
+            return None
+        call = action.split(":", 1)[1]
+        return rest_error(
+            "InvalidParameterValueException", CANNOT_SEND.format(call=call, service=service)
+        )
+
     def handle_list(self, request: AwsRequest, forward: Forward) -> Reply:
         region = request.region or DEFAULT_REGION
         function = request.query.get("FunctionName", [None])[0]
@@ -219,11 +237,17 @@ class EsmService:
             if request.method == "PUT":
                 body = request.json()
                 function_arn = None
+                region = request.region or DEFAULT_REGION
                 if body.get("FunctionName"):
-                    region = request.region or DEFAULT_REGION
                     function_arn = str(
                         self.lambdas.function(body["FunctionName"], region).function_arn
                     )
+                if "DestinationConfig" in body or function_arn is not None:
+                    updated = self.engine.config(uuid).apply_update(body, function_arn=function_arn)
+                    role = self.lambdas.function(updated.function_arn, region).role
+                    problem = self._cannot_send(role, updated)
+                    if problem is not None:
+                        return problem
                 return json_reply(self.engine.update(uuid, body, function_arn=function_arn), 202)
         except FunctionNotFound as missing:
             return rest_error("ResourceNotFoundException", str(missing), 404)

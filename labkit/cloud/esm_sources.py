@@ -72,6 +72,12 @@ class DynamoDBStreamSource:
                 return None
             return str(shard.next_sequence_number() - 1)
 
+    def backdate(self, seconds: float) -> int:
+        """Age every record of the stream by ``seconds``; returns how many there are."""
+        with MOTO_LOCK:
+            count: int = self._table().stream_shard.backdate(seconds)
+        return count
+
     def read(
         self,
         shard_id: str,

@@ -121,6 +121,8 @@ class Front:
         moto_environ = dict(environ)
         moto_environ["wsgi.input"] = io.BytesIO(body)
         moto_environ["CONTENT_LENGTH"] = str(len(body))
+        # moto reads S3 keys from the undecoded path (RAW_URI); cheroot calls it REQUEST_URI.
+        moto_environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
         with MOTO_LOCK:
             app_iter, status, headers = run_wsgi_app(self.moto_app, moto_environ, buffered=True)
             try:

@@ -136,6 +136,8 @@ def _s3(request: AwsRequest) -> list[Needed]:
         "POST": "PutObject",
         "DELETE": "DeleteObject",
     }.get(method, "GetObject")
+    if action == "GetObject" and "versionId" in request.query:
+        action = "GetObjectVersion"
     return [Needed(f"s3:{action}", f"arn:aws:s3:::{bucket}/{parts[1]}")]
 
 

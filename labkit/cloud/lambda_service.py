@@ -169,20 +169,9 @@ class LambdaService:
 
     def write_logs(self, group: str, stream: str, lines: Any) -> None:
         """Runtime log sink: append lines to CloudWatch Logs (creating group and stream)."""
-        from moto.logs.models import logs_backends
-
         region = self._log_regions.get(group, DEFAULT_REGION)
         events = [{"timestamp": line.timestamp_ms, "message": line.message} for line in lines]
-        if not events:
-            return
-        with MOTO_LOCK:
-            backend = logs_backends[ACCOUNT_ID][region]
-            if group not in backend.groups:
-                backend.create_log_group(group, {})
-            log_group = backend.groups[group]
-            if stream not in log_group.streams:
-                backend.create_log_stream(group, stream)
-            backend.put_log_events(group, stream, events)
+        append_log_events(region, group, stream, events)
 
     # ----- HTTP handlers --------------------------------------------------------------------
     def handle_create(self, request: AwsRequest, forward: Forward) -> Reply:
@@ -269,6 +258,22 @@ class LambdaService:
         if request.header("x-amz-log-type") == "Tail":
             headers["X-Amz-Log-Result"] = _log_tail(result.log_lines)
         return Reply(200, result.payload, headers)
+
+
+def append_log_events(region: str, group: str, stream: str, events: list[dict[str, Any]]) -> None:
+    """Append ``{"timestamp", "message"}`` events to CloudWatch Logs (creating group and stream)."""
+    from moto.logs.models import logs_backends
+
+    if not events:
+        return
+    with MOTO_LOCK:
+        backend = logs_backends[ACCOUNT_ID][region]
+        if group not in backend.groups:
+            backend.create_log_group(group, {})
+        log_group = backend.groups[group]
+        if stream not in log_group.streams:
+            backend.create_log_stream(group, stream)
+        backend.put_log_events(group, stream, events)
 
 
 def _function_name_from_path(path: str) -> str:

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from . import ddb_streams, ddb_transactions, moto_speedups
+from . import ddb_streams, ddb_transactions, moto_speedups, public_layers
 
 _installed = False
 
@@ -49,6 +49,7 @@ def install() -> None:
     _make_lambda_storage_picklable()
     _route_moto_lambda_invocations()
     _share_attribute_name_strings()
+    public_layers.install()
     moto_speedups.install()
 
 

@@ -21,13 +21,14 @@ from cheroot.wsgi import Server as WSGIServer
 from labkit.esm import IdleTimeout
 from labkit.runtime.memory import process_memory
 
-from . import ddb_streams, patches
+from . import ddb_streams, notifications, patches
 from .auth import Door
 from .auth_host import Origins
 from .auth_keys import Credentials, learner_credentials, private_dir
 from .awsrequest import AwsRequest
 from .ddb_idempotency import TokenStore
 from .esm_service import EsmService
+from .esm_sources import DynamoDBStreamSource, SourceNotFound, open_source
 from .front import Front
 from .iam_gate import FunctionRoleGate
 from .lambda_service import LambdaService, RoleKeys
@@ -132,6 +133,7 @@ class Cloud:
         self.front.on_forwarded.append(self._after_forward)
         self.front.gates.insert(0, self._internal)
         ddb_streams.record_listener = self._stream_written
+        self.requests = notifications.install(self.front, self.lambdas, self.roles)
 
     def _credentials_of(self, access_key: str) -> Credentials | None:
         """The learner's credentials (the administrator), or a function role's."""
@@ -178,7 +180,21 @@ class Cloud:
             except IdleTimeout as busy:
                 return json_reply({"idle": False, "message": str(busy)}, 408)
             return json_reply({"idle": True})
+        if request.path == "/_labkit/backdate-stream":
+            return self._backdate_stream(request)
         return json_reply({"message": f"unknown labkit endpoint {request.path}"}, 404)
+
+    def _backdate_stream(self, request: AwsRequest) -> Reply:
+        """Age a DynamoDB stream's records (``?arn=STREAM_ARN&seconds=N``)."""
+        arn = request.query.get("arn", [""])[0]
+        try:
+            seconds = float(request.query.get("seconds", ["0"])[0])
+            source = open_source(arn)
+        except (ValueError, SourceNotFound) as problem:
+            return json_reply({"message": f"cannot backdate {arn!r}: {problem}"}, 400)
+        if not isinstance(source, DynamoDBStreamSource):
+            return json_reply({"message": "only DynamoDB streams can be backdated"}, 400)
+        return json_reply({"records": source.backdate(seconds)})
 
     def health(self) -> dict[str, Any]:
         return {
@@ -213,6 +229,7 @@ class Cloud:
             "functions": self.runtime.stats(),
             "memory": self.memory(),
             "event_source_mappings": self.esm.engine.stats(),
+            **self.requests.snapshot(),
         }
 
     # ----- running --------------------------------------------------------------------------

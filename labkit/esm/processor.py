@@ -13,8 +13,13 @@ Reading of AWS's rules that this module implements:
   rest is retried as a new (smaller) batch; this counts as a retry. A failure reported at the
   first record is a failure of the whole batch (so it may bisect).
 - Before each retry, a batch whose oldest record is older than ``MaximumRecordAgeInSeconds``
-  (-1: the stream's retention) is discarded with ``RecordAgeExceeded``. The first attempt is
-  always made.
+  (-1: the stream's retention) is discarded with ``RecordAgeExceeded``.
+- Records that are already older than a set ``MaximumRecordAgeInSeconds`` when their batch is
+  first formed are never sent to the function: AWS documents the setting as "the maximum age
+  of a record that Lambda sends to your function" and says it discards older records. They are
+  discarded (to the on-failure destination, ``RecordAgeExceeded``, ``approximateInvokeCount``
+  0) and the younger rest of the batch is invoked as usual. With -1 nothing is discarded
+  before a first attempt (the stream itself drops records past its retention).
 - Throttles (the invoker raising :class:`Throttled`) are retried after a brief back-off and are
   not retries. A reserved concurrency of 0 pauses the batch until it is raised.
 """
@@ -98,6 +103,9 @@ class BatchProcessor:
         config = self._host.config
         while queue:
             work = queue[0]
+            if work.attempts == 0 and self._discard_expired(work) and not work.records:
+                queue.popleft()
+                continue
             outcome = self._attempt(work, build)
             if outcome is None:
                 return False
@@ -194,6 +202,32 @@ class BatchProcessor:
         max_age = self._host.retention_seconds if limit == -1 else float(limit)
         oldest = min(item.arrival for item in work.records)
         return self._host.timing.clock() - oldest > max_age
+
+    def _discard_expired(self, work: _Work) -> bool:
+        """Discard the records already past MaximumRecordAgeInSeconds before any invocation
+        (a prefix, since records arrive in order); True if there were any."""
+        limit = self._host.config.maximum_record_age_in_seconds
+        if limit < 0:
+            return False
+        now = self._host.timing.clock()
+        count = 0
+        while count < len(work.records) and now - work.records[count].arrival > limit:
+            count += 1
+        if count == 0:
+            return False
+        expired = _Work(work.records[:count], bisected=work.bisected)
+        never_sent = InvokeOutcome(
+            status_code=200,
+            payload=b"",
+            function_error=None,
+            executed_version="$LATEST",
+            request_id=str(uuid.uuid4()),
+            duration_ms=0.0,
+        )
+        self._discard(expired, "RecordAgeExceeded", never_sent)
+        del work.records[:count]
+        work.payload = None
+        return True
 
     def _discard(self, work: _Work, condition: Condition, last: InvokeOutcome) -> None:
         host = self._host

@@ -7,10 +7,13 @@ workshop, the checks, the progress views and the CLI then know its steps and fun
 from __future__ import annotations
 
 from .core_part import CORE
+from .counters import PART as COUNTERS
 from .parts import LabPart, StepInfo
+from .replication.part import PART as REPLICATION
+from .stream_errors import PART as STREAM_ERRORS
 
 #: The labs, in the order of their notebooks.
-PARTS: tuple[LabPart, ...] = (CORE,)
+PARTS: tuple[LabPart, ...] = (CORE, REPLICATION, COUNTERS, STREAM_ERRORS)
 
 ALL_STEPS: tuple[StepInfo, ...] = tuple(step for part in PARTS for step in part.steps)
 STEP_IDS: tuple[str, ...] = tuple(step.id for step in ALL_STEPS)

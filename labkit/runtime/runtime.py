@@ -51,6 +51,7 @@ class _Stats:
     timeouts: int = 0
     cold_starts: int = 0
     last_duration_ms: float | None = None
+    total_duration_ms: float = 0.0
     last_error_type: str | None = None
 
 
@@ -301,6 +302,7 @@ class Runtime:
                     "busy_workers": busy,
                     "queued": self._scheduler.queued(name),
                     "last_duration_ms": stats.last_duration_ms,
+                    "total_duration_ms": round(stats.total_duration_ms, 3),
                     "last_error_type": stats.last_error_type,
                 }
         return report
@@ -335,6 +337,7 @@ class Runtime:
             stats.invocations += 1
             stats.cold_starts += int(cold)
             stats.last_duration_ms = result.duration_ms
+            stats.total_duration_ms += result.duration_ms
             if result.function_error:
                 stats.errors += 1
                 stats.last_error_type = _error_type(result.payload)

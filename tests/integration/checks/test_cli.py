@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from labkit.lab.course import STEP_IDS
 from labkit.testing import RunningCloud
 
 from .conftest import make_lab
@@ -36,13 +37,8 @@ def test_check_all_json_on_an_empty_lab(labkit_cli: Run) -> None:
     done = labkit_cli("check", "--all", "--json")
     assert done.returncode == 2, done.stderr
     document = json.loads(done.stdout)
-    assert [s["step"] for s in document["steps"]] == [
-        "lab1.step1",
-        "lab1.step2",
-        "lab1.step3",
-        "lab2.step1",
-        "lab2.step2",
-    ]
+    assert [s["step"] for s in document["steps"]] == list(STEP_IDS)
+    assert STEP_IDS[:5] == ("lab1.step1", "lab1.step2", "lab1.step3", "lab2.step1", "lab2.step2")
     assert not document["passed"]
 
 

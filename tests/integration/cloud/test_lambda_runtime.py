@@ -268,7 +268,8 @@ def test_event_invocation_runs_in_the_background(
 def test_sns_and_s3_invocations_run_in_the_runtime(
     cloud: RunningCloud, make_function: MakeFunction
 ) -> None:
-    """An SNS subscription and an S3 notification invoke the function through the runtime."""
+    """An SNS subscription and an S3 notification invoke the function through the runtime
+    (once its resource policy allows both, as AWS requires)."""
     sink = "notification-sink"
     cloud.client("sqs").create_queue(QueueName=sink)
     name = make_function(
@@ -282,9 +283,21 @@ def test_sns_and_s3_invocations_run_in_the_runtime(
                              MessageBody=source)
         """
     )
-    arn = cloud.client("lambda").get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    awslambda = cloud.client("lambda")
+    arn = awslambda.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
     sns = cloud.client("sns")
     topic = sns.create_topic(Name="uploads")["TopicArn"]
+    for statement, principal, source in (
+        ("sns", "sns.amazonaws.com", topic),
+        ("s3", "s3.amazonaws.com", "arn:aws:s3:::counters"),
+    ):
+        awslambda.add_permission(
+            FunctionName=name,
+            StatementId=statement,
+            Action="lambda:InvokeFunction",
+            Principal=principal,
+            SourceArn=source,
+        )
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="hello")
     s3 = cloud.client("s3")

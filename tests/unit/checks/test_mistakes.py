@@ -8,9 +8,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from labkit.checks import MISTAKES, mistakes_for
-from labkit.lab.steps import STEP_IDS
+from labkit.lab.course import STEP_IDS
 
-CATALOGUE = Path(__file__).resolve().parents[2] / "integration" / "checks" / "README.md"
+INTEGRATION = Path(__file__).resolve().parents[2] / "integration"
+CATALOGUE = INTEGRATION / "checks" / "README.md"
+#: The core lab's catalogue, then each further lab's (``tests/integration/labN/README.md``).
+CATALOGUES = (CATALOGUE, *sorted(INTEGRATION.glob("lab[0-9]*/README.md")))
 
 
 def test_at_least_twenty_mistakes_across_every_step() -> None:
@@ -37,14 +40,16 @@ def test_items_carry_code_and_hint() -> None:
 
 def test_catalogue_document_lists_every_code() -> None:
     """tests/integration/checks/README.md names every code of the catalogue."""
-    text = CATALOGUE.read_text()
+    text = "".join(path.read_text() for path in CATALOGUES)
     missing = [code for code in MISTAKES if f"`{code}`" not in text]
     assert not missing
 
 
 def test_every_mistake_has_a_live_test() -> None:
     """Each code is asserted by an integration test (table-not-active by a unit test)."""
-    tests = "".join(p.read_text() for p in CATALOGUE.parent.glob("test_*.py"))
+    tests = "".join(
+        p.read_text() for catalogue in CATALOGUES for p in catalogue.parent.glob("test_*.py")
+    )
     units = Path(__file__).with_name("test_lab1_units.py").read_text()
     untested = defaultdict(list)
     for code, mistake in MISTAKES.items():

@@ -130,6 +130,10 @@ def request(
             [Needed("s3:GetObject", "arn:aws:s3:::bucket/key.csv")],
         ),
         (
+            request("s3", method="GET", path="/bucket/key.csv", query={"versionId": ["v1"]}),
+            [Needed("s3:GetObjectVersion", "arn:aws:s3:::bucket/key.csv")],
+        ),
+        (
             request("s3", method="PUT", path="/bucket/key.csv"),
             [Needed("s3:PutObject", "arn:aws:s3:::bucket/key.csv")],
         ),
@@ -160,6 +164,7 @@ def request(
         "sns-publish",
         "logs-put",
         "s3-get",
+        "s3-get-version",
         "s3-put",
         "s3-list",
         "lambda-invoke",

@@ -138,6 +138,24 @@ def test_record_age_limit_discards_old_batches(harness: Harness) -> None:
     assert len({call.payload for call in calls}) == 1
 
 
+def test_records_already_too_old_are_never_sent(harness: Harness) -> None:
+    """Records older than MaximumRecordAgeInSeconds when first read are discarded unsent
+    (approximateInvokeCount 0); the younger rest of the batch is invoked."""
+    old = harness.put(2, arrival=harness.clock() - 120)
+    fresh = harness.put(1)
+    harness.create(
+        MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": DLQ_ARN}}
+    )
+    harness.engine.wait_idle(5)
+    [message] = harness.destinations.messages()
+    assert message["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert message["requestContext"]["approximateInvokeCount"] == 0
+    info = message["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (old[0], old[-1])
+    [call] = harness.invoker.calls
+    assert [r["dynamodb"]["SequenceNumber"] for r in call.records] == fresh
+
+
 def test_infinite_age_means_the_stream_retention(harness: Harness) -> None:
     """With -1, a DynamoDB record older than the 24 h retention is discarded after failing."""
     harness.handler = fail_always

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from labkit.checks import CheckItem, Report, Status
+from labkit.lab.course import STEP_IDS
 from labkit.ui import Deployed, Point, ProgressView, StepChange, score_chart, widgets_available
 from labkit.ui.html import table, text_table
 from labkit.ui.svg import _nice_top
@@ -26,7 +27,7 @@ def test_progress_marks_done_current_and_last_check(tmp_path: Path) -> None:
     assert rows[0][0] == "✓" and rows[1][0] == "→"
     assert rows[1][3].startswith("not done yet: a placeholder such as {Region}")
     assert "placeholder-left" not in view.text() and rows[2][3] == "not checked yet"
-    assert view.text().startswith("Progress: 1 of 5 steps done; now: lab1.step2")
+    assert view.text().startswith(f"Progress: 1 of {len(STEP_IDS)} steps done; now: lab1.step2")
 
 
 def test_step_change_counts_changes() -> None:
