@@ -36,6 +36,7 @@ def install() -> list[_Restore]:
         _copy_syntax_trees_by_pickling(),
         _dispatch_tree_walkers_by_node_type(),
         _skip_checks_an_expression_has_passed(),
+        _validate_each_insert_once(),
         _draw_random_strings_in_one_call(),
         _remember_each_hosts_backend(),
         _remember_method_names_per_class(),
@@ -237,6 +238,150 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
             undo()
 
     return restore
+
+
+#: Update expression nodes that read nothing from the item, when they sit where SET allows them.
+_ITEM_FREE_NODES = frozenset(
+    {
+        "UpdateExpression",
+        "UpdateExpressionSetClause",
+        "UpdateExpressionSetActions",
+        "UpdateExpressionSetAction",
+        "UpdateExpressionValue",
+        "ExpressionAttributeValue",
+        "ExpressionValueOperator",
+    }
+)
+_TOP_LEVEL_NAMES = frozenset({"ExpressionAttribute", "ExpressionAttributeName"})
+
+
+def reads_nothing_from_the_item(tree: Any) -> bool:
+    """True for an update expression made only of ``SET name = value`` actions whose values are
+    expression attribute values, or sums and differences of them: no attribute read, no nested
+    path, no function. Validating such an expression never looks into the item."""
+
+    def item_free(node: Any) -> bool:
+        kind = type(node).__name__
+        if kind == "UpdateExpressionSetAction":
+            path, value = node.children
+            return (
+                type(path).__name__ == "UpdateExpressionPath"
+                and len(path.children) == 1
+                and type(path.children[0]).__name__ in _TOP_LEVEL_NAMES
+                and item_free(value)
+            )
+        if kind not in _ITEM_FREE_NODES:
+            return False
+        if kind in {"ExpressionAttributeValue", "ExpressionValueOperator"}:
+            return True
+        return all(item_free(child) for child in node.children)
+
+    try:
+        return item_free(tree)
+    except (AttributeError, TypeError, ValueError):
+        return False
+
+
+def _validate_each_insert_once() -> _Restore:
+    # For an item that does not exist yet, moto's update_item validates the update expression
+    # twice: against an empty item (before it creates anything) and then against the new item
+    # that holds only its key. When the expression reads nothing from the item (see
+    # reads_nothing_from_the_item), both validations check the same things and build the same
+    # tree, so within one update_item call the second one takes the first one's tree (moto
+    # discards the first tree unused). Anything else is validated twice, as moto does.
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.parsing.ast_nodes import UpdateExpression
+    from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+    calls = threading.local()
+    item_free: dict[int, tuple[Any, bool]] = {}
+    nothing_to_copy = UpdateExpression(children=[])
+    original_update_item = DynamoDBBackend.update_item
+    original_init = UpdateExpressionValidator.__init__
+    original_validate = UpdateExpressionValidator.validate
+
+    def reads_nothing(tree: Any) -> bool:
+        known = item_free.get(id(tree))
+        if known is None or known[0] is not tree:
+            if len(item_free) >= PARSED_EXPRESSIONS:
+                item_free.clear()
+            known = item_free[id(tree)] = (tree, reads_nothing_from_the_item(tree))
+        return known[1]
+
+    def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        outer = getattr(calls, "active", False)
+        calls.active = True
+        calls.first = None  # (inputs, key, validated tree) of this call's first validation
+        try:
+            return original_update_item(self, *args, **kwargs)
+        finally:
+            calls.active = outer
+            calls.first = None
+
+    def same_inputs(one: tuple[Any, ...], other: tuple[Any, ...]) -> bool:
+        return all(a is b for a, b in zip(one, other, strict=True))
+
+    def __init__(self: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        bound = _bind_validator_arguments(expression, *args, **kwargs)
+        inputs = (expression, bound["names"], bound["values"], bound["table"])
+        item = bound["item"]
+        first = getattr(calls, "first", None)
+        self._labkit_reuse = None
+        if (
+            first is not None
+            and same_inputs(first[0], inputs)
+            and first[1] == (item.hash_key, item.range_key)
+            and set(item.attrs) <= set(bound["table"].table_key_attrs)
+        ):
+            calls.first = None
+            self._labkit_reuse = first[2]
+            original_init(self, nothing_to_copy, *args, **kwargs)
+            return
+        original_init(self, expression, *args, **kwargs)
+        self._labkit_inputs = inputs
+
+    def validate(self: Any) -> Any:
+        reused = self.__dict__.get("_labkit_reuse")
+        if reused is not None:
+            return reused
+        result = original_validate(self)
+        inputs = self.__dict__.get("_labkit_inputs")
+        if (
+            getattr(calls, "active", False)
+            and inputs is not None
+            and not self.item.attrs
+            and reads_nothing(inputs[0])
+        ):
+            calls.first = (inputs, (self.item.hash_key, self.item.range_key), result)
+        return result
+
+    restores = [
+        _set(DynamoDBBackend, "update_item", functools.wraps(original_update_item)(update_item)),
+        _set(UpdateExpressionValidator, "__init__", __init__),
+        _set(UpdateExpressionValidator, "validate", validate),
+    ]
+
+    def restore() -> None:
+        for undo in reversed(restores):
+            undo()
+
+    return restore
+
+
+def _bind_validator_arguments(expression: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The names moto's ``Validator.__init__`` gives its arguments, however they were passed."""
+    names = ("names", "values", "item", "table")
+    keywords = {
+        "expression_attribute_names": "names",
+        "expression_attribute_values": "values",
+        "item": "item",
+        "table": "table",
+    }
+    bound = dict(zip(names, args, strict=False))
+    bound.update({keywords[key]: value for key, value in kwargs.items()})
+    return bound
 
 
 def _draw_random_strings_in_one_call() -> _Restore:

@@ -92,7 +92,23 @@ UPDATES: list[dict[str, Any]] = [
         "ConditionExpression": "#missing = :v",
         "ExpressionAttributeValues": {":v": N},
     },
+    # Expressions that read nothing from the item (validated once for a new item), and their
+    # near neighbours that do.
+    {"UpdateExpression": "SET a = :v + :w", "ExpressionAttributeValues": {":v": N, ":w": N}},
+    {"UpdateExpression": "SET a = :v, b = a", "ExpressionAttributeValues": {":v": N}},
+    {"UpdateExpression": "SET a.b = :v", "ExpressionAttributeValues": {":v": N}},
+    {"UpdateExpression": "SET e = :e", "ExpressionAttributeValues": {":e": {"S": ""}}},
     # Errors moto reports, which must stay the same errors.
+    {
+        "UpdateExpression": "SET a = :v + :s",
+        "ExpressionAttributeValues": {":v": N, ":s": {"S": "x"}},
+    },
+    {
+        "UpdateExpression": "SET #k = :v",
+        "ExpressionAttributeNames": {"#k": "id"},
+        "ExpressionAttributeValues": {":v": {"S": "other"}},
+    },
+    {"UpdateExpression": "SET id = :e", "ExpressionAttributeValues": {":e": {"S": ""}}},
     {"UpdateExpression": "SET a = :v SET b = :v", "ExpressionAttributeValues": {":v": N}},
     {"UpdateExpression": "ADD c :one ADD d :one", "ExpressionAttributeValues": {":one": N}},
     {"UpdateExpression": "SET a = :v, a = :w", "ExpressionAttributeValues": {":v": N, ":w": N}},
@@ -191,3 +207,61 @@ def test_fast_deepcopy_copies(value: Any) -> None:
     copied = moto_speedups._fast_deepcopy(value)
     assert copied == value
     assert copied is not value
+
+
+@pytest.mark.parametrize(
+    ("expression", "item_free"),
+    [
+        ("SET a = :v", True),
+        ("SET #a = :v, b = :w + :x, c = :y - :z", True),
+        ("SET a = b", False),
+        ("SET a = :v + b", False),
+        ("SET a.b = :v", False),
+        ("SET a[0] = :v", False),
+        ("SET a = if_not_exists(a, :v)", False),
+        ("SET a = list_append(:v, :w)", False),
+        ("SET a = :v REMOVE b", False),
+        ("ADD a :v", False),
+        ("REMOVE a", False),
+    ],
+)
+def test_which_expressions_read_nothing_from_the_item(expression: str, item_free: bool) -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    tree = UpdateExpressionParser.make(expression)
+    assert moto_speedups.reads_nothing_from_the_item(tree) is item_free
+
+
+def test_a_new_item_is_validated_once_when_the_expression_reads_nothing() -> None:
+    from moto.dynamodb.parsing.validators import Validator
+
+    runs: list[str] = []
+    original = Validator.validate
+
+    def counting(self: Any) -> Any:
+        runs.append(type(self.item).__name__)
+        return original(self)
+
+    Validator.validate = counting  # type: ignore[method-assign]
+    try:
+        with moto_speedups.installed(), mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(
+                TableName=TABLE,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for key, expression in (("a", "SET x = :v"), ("b", "SET x = if_not_exists(x, :v)")):
+                client.update_item(
+                    TableName=TABLE,
+                    Key={"id": {"S": key}},
+                    UpdateExpression=expression,
+                    ExpressionAttributeValues={":v": N},
+                )
+                runs.append("|")
+    finally:
+        Validator.validate = original  # type: ignore[method-assign]
+    first, second = "".join(runs).split("|")[:2]
+    assert first == "Item"  # validated once
+    assert second == "ItemItem"  # reads x: validated before and after the item is created
