@@ -18,6 +18,7 @@ from werkzeug.test import run_wsgi_app
 from .auth import Admitted, Door, read_body
 from .auth_limits import DEFAULT_LIMIT
 from .awsrequest import AwsRequest, from_environ, request_headers
+from .moto_direct import DirectDispatch
 from .mutex import MOTO_LOCK
 from .replies import Reply, json_protocol_error
 
@@ -51,9 +52,19 @@ class Front:
     """Routes requests; calls ``on_forwarded`` after each request moto handled."""
 
     def __init__(
-        self, moto_app: Any, routes: Iterable[Route] = (), door: Door | None = None
+        self,
+        moto_app: Any,
+        routes: Iterable[Route] = (),
+        door: Door | None = None,
+        *,
+        direct: bool | None = None,
     ) -> None:
         self.moto_app = moto_app
+        # JSON-protocol requests skip moto's Flask layer (see ``cloud.moto_direct``), which
+        # would only add CORS headers; by default only behind a door, which drops those anyway.
+        if direct is None:
+            direct = door is not None
+        self.direct = DirectDispatch(moto_app) if direct else None
         #: Who may come in (Host, origin, size, signature); None lets every request in.
         self.door = door
         self.routes: list[Route] = list(routes)
@@ -124,21 +135,29 @@ class Front:
         # moto reads S3 keys from the undecoded path (RAW_URI); cheroot calls it REQUEST_URI.
         moto_environ.setdefault("RAW_URI", environ.get("REQUEST_URI", ""))
         with MOTO_LOCK:
-            app_iter, status, headers = run_wsgi_app(self.moto_app, moto_environ, buffered=True)
-            try:
-                data = b"".join(app_iter)
-            finally:
-                close = getattr(app_iter, "close", None)
-                if close is not None:
-                    close()
+            served = None if self.direct is None else self.direct.serve(moto_environ)
+            if served is None:
+                served = _through_wsgi(self.moto_app, moto_environ)
+        status, headers, data = served
         reply = Reply(
             int(status.split(" ", 1)[0]),
             data,
-            {k: v for k, v in headers.items() if k.lower() not in _HOP_HEADERS},
+            {k: v for k, v in headers if k.lower() not in _HOP_HEADERS},
         )
         for listener in self.on_forwarded:
             listener(request, reply)
         return reply
+
+
+def _through_wsgi(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    app_iter, status, headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        data = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return status, list(headers.items()), data
 
 
 _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "server", "date"}

@@ -328,7 +328,6 @@ def _validate_each_insert_once() -> _Restore:
         inputs = (expression, bound["names"], bound["values"], bound["table"])
         item = bound["item"]
         first = getattr(calls, "first", None)
-        self._labkit_reuse = None
         if (
             first is not None
             and same_inputs(first[0], inputs)
@@ -336,10 +335,11 @@ def _validate_each_insert_once() -> _Restore:
             and set(item.attrs) <= set(bound["table"].table_key_attrs)
         ):
             calls.first = None
-            self._labkit_reuse = first[2]
             original_init(self, nothing_to_copy, *args, **kwargs)
+            self._labkit_reuse = first[2]
             return
         original_init(self, expression, *args, **kwargs)
+        self._labkit_reuse = None
         self._labkit_inputs = inputs
 
     def validate(self: Any) -> Any:

@@ -173,7 +173,7 @@ class Engine:
         """
         for runner in self._snapshot:
             if runner.config.event_source_arn == source_arn:
-                runner.wake()
+                runner.records_arrived()
 
     def notify_function(self, function_arn: str) -> None:
         """A function's concurrency changed: wake the pollers of its mappings."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +22,9 @@ from labkit.esm.signal import Signal
 from labkit.esm.timing import Timing
 
 log = logging.getLogger("labkit.esm")
+
+#: A supervisor woken by new records lists the shards again at most this often.
+RELIST_AFTER_RECORDS_S = 0.1
 
 COUNTERS = (
     "records_processed",
@@ -45,6 +49,7 @@ class Generation:
         self._previous = previous
         self._lock = threading.Lock()
         self._pollers: dict[str, ShardPoller] = {}
+        self._listed_at = 0.0
         self._thread = threading.Thread(
             target=self._supervise, name=f"esm-{self.config.uuid[:8]}", daemon=True
         )
@@ -65,6 +70,18 @@ class Generation:
             pollers = list(self._pollers.values())
         for poller in pollers:
             poller.wake()
+
+    def records_arrived(self) -> None:
+        """New records: wake the shard readers. Records do not change the shards, so the
+        supervisor is woken only while it has no poller yet, or when it last listed the shards
+        more than :data:`RELIST_AFTER_RECORDS_S` ago (a burst of writes wakes it a few times a
+        second, not once a record)."""
+        with self._lock:
+            pollers = list(self._pollers.values())
+        if not pollers or time.monotonic() - self._listed_at >= RELIST_AFTER_RECORDS_S:
+            self.signal.fire()
+        for poller in pollers:
+            poller.records_arrived()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for every thread; True if they all exited."""
@@ -89,6 +106,7 @@ class Generation:
         timing = runner.timing
         while not self.stop_event.is_set():
             token = self.signal.token()
+            self._listed_at = time.monotonic()
             try:
                 shards = list(runner.source.shards())
             except Exception as exc:
@@ -218,6 +236,12 @@ class MappingRunner:
         generation = self._generation
         if generation is not None:
             generation.wake()
+
+    def records_arrived(self) -> None:
+        """New records in the source: wake the running generation's readers."""
+        generation = self._generation
+        if generation is not None:
+            generation.records_arrived()
 
     @property
     def running(self) -> bool:

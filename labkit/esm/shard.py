@@ -182,6 +182,10 @@ class ShardPoller:
         self.signal.fire()
         self.lane_signal.fire()
 
+    def records_arrived(self) -> None:
+        """New records: wake the reader (it wakes the lanes once it has handed them records)."""
+        self.signal.fire()
+
     def halt(self) -> None:
         """Stop this poller only (its shard disappeared)."""
         self._halt.set()

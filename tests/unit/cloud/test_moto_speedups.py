@@ -173,8 +173,11 @@ def test_every_answer_is_the_same_with_the_speedups() -> None:
     with moto_speedups.installed():
         faster = _run_everything()
         again = _run_everything()
+        with moto_speedups.installed():  # installed twice (as over the cloud's patches)
+            twice = _run_everything()
     assert faster == without
     assert again == without
+    assert twice == without
     assert _run_everything() == without  # and taking them out leaves moto as it was
 
 
