@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
 from collections.abc import Sequence
 from typing import Protocol
@@ -37,6 +38,10 @@ from labkit.esm.tracker import CheckpointTracker
 log = logging.getLogger("labkit.esm")
 
 MAX_RECORDS_PER_READ = 1000
+#: While records trickle in, the reader reads at most this often: a record written right after a
+#: quiet spell is read at once, the ones that follow a few milliseconds later, together (one read
+#: and one hand-over per record made a burst of writes cost the cloud far more).
+READ_COALESCE_S = 0.01
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60.0
 
 
@@ -231,12 +236,17 @@ class ShardPoller:
         cursor = self._tracker.checkpoint
         config = self.config
         ahead_limit = max(config.batch_size * config.parallelization_factor, MAX_RECORDS_PER_READ)
+        last_read = float("-inf")
         while not self.stopped():
             token = self.signal.token()
             self._needs_room = True  # before looking, so a lane finishing now wakes us
             pending = self._tracker.pending
             if pending < ahead_limit:
                 self._needs_room = False
+                too_soon = last_read + READ_COALESCE_S - time.monotonic()
+                if too_soon > 0 and not self._burst and self._halt.wait(too_soon):
+                    break
+                last_read = time.monotonic()
                 limit = min(MAX_RECORDS_PER_READ, ahead_limit - pending)
                 try:
                     cursor, done = self._read_once(cursor, limit)
