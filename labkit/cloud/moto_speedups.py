@@ -80,7 +80,9 @@ def _parse_each_update_expression_once() -> _Restore:
 
     @functools.lru_cache(maxsize=PARSED_EXPRESSIONS)
     def parsed(cls: type, expression: str) -> Any:
-        return parse(cls, expression)
+        tree = parse(cls, expression)
+        _remember_pickled(tree)
+        return tree
 
     def make(cls: type, expression: Any) -> Any:
         if isinstance(expression, str):
@@ -90,8 +92,25 @@ def _parse_each_update_expression_once() -> _Restore:
     return _set(UpdateExpressionParser, "make", classmethod(make))
 
 
+#: The pickled form of each remembered parsed tree (by id, with the tree, which never changes),
+#: so that copying one costs only the unpickling.
+_PICKLED: dict[int, tuple[Any, bytes]] = {}
+
+
+def _remember_pickled(tree: Any) -> None:
+    if len(_PICKLED) >= 2 * PARSED_EXPRESSIONS:
+        _PICKLED.clear()
+    try:
+        _PICKLED[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
+    except Exception:
+        _PICKLED.pop(id(tree), None)
+
+
 def _fast_deepcopy(value: Any) -> Any:
     """``copy.deepcopy`` of a syntax tree, through pickle (the same copy, several times faster)."""
+    known = _PICKLED.get(id(value))
+    if known is not None and known[0] is value:
+        return pickle.loads(known[1])
     try:
         return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     except Exception:
@@ -200,6 +219,17 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
     original_processors = UpdateExpressionValidator.get_ast_processors
     original_validate = UpdateExpressionValidator.validate
 
+    # The verdicts are kept beside the trees, not on them: a remembered tree never changes.
+    passed: dict[int, tuple[Any, set[tuple[Any, ...]]]] = {}
+
+    def passed_for(source: Any) -> set[tuple[Any, ...]]:
+        known = passed.get(id(source))
+        if known is None or known[0] is not source:
+            if len(passed) >= 2 * PARSED_EXPRESSIONS:
+                passed.clear()
+            known = passed[id(source)] = (source, set())
+        return known[1]
+
     def verdict_key(validator: Any) -> tuple[Any, ...]:
         names = validator.expression_attribute_names or {}
         return (frozenset(names.items()), tuple(validator.table.table_key_attrs))
@@ -215,7 +245,7 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
         if source is None:
             return processors
         self._labkit_verdict_key = verdict_key(self)
-        if self._labkit_verdict_key in source.__dict__.get("_labkit_passed", ()):
+        if self._labkit_verdict_key in passed_for(source):
             processors = [p for p in processors if not isinstance(p, static_checks)]
         return processors
 
@@ -223,8 +253,7 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
         result = original_validate(self)
         source = self.__dict__.get("_labkit_source")
         if source is not None:
-            passed = source.__dict__.setdefault("_labkit_passed", set())
-            passed.add(self._labkit_verdict_key)
+            passed_for(source).add(self._labkit_verdict_key)
         return result
 
     restores = [
