@@ -33,6 +33,7 @@ def install() -> list[_Restore]:
     return [
         _parse_each_update_expression_once(),
         _lex_each_condition_once(),
+        _parse_each_condition_once_per_request(),
         _copy_syntax_trees_by_pickling(),
         _dispatch_tree_walkers_by_node_type(),
         _skip_checks_an_expression_has_passed(),
@@ -137,6 +138,56 @@ def _lex_each_condition_once() -> _Restore:
         return deque(token._replace(children=[]) for token in tokens_of(text))
 
     return _set(ConditionExpressionParser, "_lex_condition_expression", _lex_condition_expression)
+
+
+def _parse_each_condition_once_per_request() -> _Restore:
+    # DynamoDB's response layer parses a request's condition expression to check the names and
+    # values it uses, and then the backend parses the same text, with the very same names and
+    # values, again. Within one request the second parse takes the first one's tree and
+    # findings. The tree is only evaluated, never changed; a parse that fails is not kept.
+    import threading
+
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+    from moto.dynamodb.responses import DynamoHandler
+
+    request = threading.local()
+    original_parse = ConditionExpressionParser.parse
+    original_call_action = DynamoHandler.__dict__["call_action"]
+
+    def call_action(self: Any) -> Any:
+        outer = getattr(request, "parsed", None)
+        request.parsed = []
+        try:
+            return original_call_action(self)
+        finally:
+            request.parsed = outer
+
+    def parse(self: Any) -> Any:
+        parsed: list[tuple[Any, ...]] | None = getattr(request, "parsed", None)
+        text = self.condition_expression
+        if parsed is None or not isinstance(text, str):
+            return original_parse(self)
+        names, values = self.expression_attribute_names, self.expression_attribute_values
+        for seen_text, seen_names, seen_values, found_names, found_values, tree in parsed:
+            if seen_text == text and seen_names is names and seen_values is values:
+                self.expr_attr_names_found.extend(found_names)
+                self.expr_attr_values_found.extend(found_values)
+                return tree
+        tree = original_parse(self)
+        found = (list(self.expr_attr_names_found), list(self.expr_attr_values_found))
+        parsed.append((text, names, values, *found, tree))
+        return tree
+
+    restores = [
+        _set(DynamoHandler, "call_action", functools.wraps(original_call_action)(call_action)),
+        _set(ConditionExpressionParser, "parse", parse),
+    ]
+
+    def restore() -> None:
+        for undo in reversed(restores):
+            undo()
+
+    return restore
 
 
 def _copy_syntax_trees_by_pickling() -> _Restore:

@@ -163,6 +163,27 @@ def _run_everything() -> list[Any]:
                 ],
             )
         )
+        for attempt in range(2):  # conditions of puts and deletes: once met, then not
+            outcomes.append(
+                _outcome(
+                    client.put_item,
+                    TableName=TABLE,
+                    Item={"id": {"S": "conditional"}, "n": N},
+                    ConditionExpression="attribute_not_exists(id) OR n < :n",
+                    ExpressionAttributeValues={":n": N},
+                )
+            )
+            outcomes.append(
+                _outcome(
+                    client.delete_item,
+                    TableName=TABLE,
+                    Key={"id": {"S": f"t{attempt}"}},
+                    ConditionExpression="#n >= :zero",
+                    ExpressionAttributeNames={"#n": "n"},
+                    ExpressionAttributeValues={":zero": {"N": "0"}},
+                    ReturnValues="ALL_OLD",
+                )
+            )
         items = client.scan(TableName=TABLE)["Items"]
         outcomes.append(sorted(items, key=lambda item: item["id"]["S"]))
     return outcomes
