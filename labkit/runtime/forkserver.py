@@ -6,7 +6,9 @@ milliseconds. Each forked worker is still a process of its own per execution env
 session, environment, working directory, module state and handler import.
 
 A worker is forked only when that cannot change what the function sees: when its environment sets
-no ``PYTHON*`` variable (the interpreter reads those at start-up) and its code does not bring a
+no ``PYTHON*`` variable (the interpreter reads those at start-up), agrees with the template's on
+the variables read while the interpreter and botocore start (:data:`READ_AT_START`: the locale,
+and ``HOME`` for the ``~/.aws`` folders botocore fixes at import), and its code does not bring a
 package of the same name as one the template has loaded (the function's copy must win). Otherwise,
 or when the template cannot start, the worker starts as a fresh interpreter.
 """
@@ -30,6 +32,10 @@ from typing import Any
 from labkit.runtime.bootstrap import bootstrap_source
 
 log = logging.getLogger("labkit.runtime")
+
+# Read once, when the interpreter starts (locale) or botocore is imported (HOME: ~/.aws/models,
+# ~/.aws/sso/cache, ~/.aws/boto/cache); a forked worker would keep the template's values.
+READ_AT_START = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "BOTO_DISABLE_CRT")
 
 _READY_SECONDS = 60.0
 _SPAWN_SECONDS = 10.0
@@ -240,6 +246,8 @@ class ForkServer:
     def usable_for(self, env: Mapping[str, str], task_root: Path) -> bool:
         """Whether a worker with ``env`` and code in ``task_root`` may be forked."""
         if self._closed or any(name.startswith("PYTHON") for name in env):
+            return False
+        if any(env.get(name) != self._env.get(name) for name in READ_AT_START):
             return False
         first = next(iter(self._templates), None)
         if first is None or not first.await_ready():

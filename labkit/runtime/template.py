@@ -32,6 +32,8 @@ import time
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from labkit.runtime import botowarm
+
 # Imported before the first fork so workers share them. botocore loads many modules lazily the
 # first time a client is made; importing them here keeps that work out of each cold start.
 PRELOAD = (
@@ -59,45 +61,7 @@ PRELOAD = (
     "uuid",
 )
 
-# botocore data files parsed once here, so that a worker's first client skips parsing them
-# (endpoints.json alone takes about 20 ms). Service models with "extras" files are left out:
-# botocore merges those into the loaded model, which must then not be shared.
-SHARED_DATA = ("endpoints", "partitions", "sdk-default-configuration")
-SHARED_SERVICES = ("dynamodb", "dynamodbstreams", "kinesis", "sqs", "sns", "s3", "lambda", "sts")
-
 _MAX_MESSAGE = 1 << 20
-
-
-def _share_botocore_data() -> None:
-    """Parse :data:`SHARED_DATA` and the :data:`SHARED_SERVICES` models once and have botocore's
-    JSON file loader answer those paths from memory (still the very same data; no session or
-    client is made here)."""
-    from botocore import loaders
-
-    parsed: dict[str, Any] = {}
-    reader = loaders.JSONFileLoader()
-    loader = loaders.create_loader()
-    paths = [os.path.join(loader.BUILTIN_DATA_PATH, name) for name in SHARED_DATA]
-    for service in SHARED_SERVICES:
-        with contextlib.suppress(Exception):
-            version = loader.determine_latest_version(service, "service-2")
-            folder = os.path.join(loader.BUILTIN_DATA_PATH, service, version)
-            if not reader.exists(os.path.join(folder, "service-2.sdk-extras")):
-                paths += [
-                    os.path.join(folder, "service-2"),
-                    os.path.join(folder, "endpoint-rule-set-1"),
-                ]
-    for path in paths:
-        data = reader.load_file(path)
-        if data is not None:
-            parsed[path] = data
-    original = loaders.JSONFileLoader.load_file
-
-    def load_file(self: Any, file_path: str) -> Any:
-        found = parsed.get(file_path)
-        return found if found is not None else original(self, file_path)
-
-    loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
 
 
 def _preload() -> list[str]:
@@ -106,8 +70,7 @@ def _preload() -> list[str]:
     for name in PRELOAD:
         with contextlib.suppress(Exception):
             importlib.import_module(name)
-    with contextlib.suppress(Exception):
-        _share_botocore_data()
+    botowarm.prepare()
     stdlib = set(sys.stdlib_module_names)
     tops = {name.split(".", 1)[0] for name in list(sys.modules)}
     return sorted(top for top in tops if top not in stdlib and not top.startswith("_"))

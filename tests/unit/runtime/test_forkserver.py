@@ -129,48 +129,96 @@ def test_cold_workers_when_forking_is_off(tmp_path: Path, make_spec: MakeSpec) -
         assert runtime.memory()["templates"]["processes"] == 0
 
 
-SHARED_DATA_PROBE = """
-import json, sys, types
-root = sys.argv[1]
-for name, path in (("labkit", root), ("labkit.runtime", root + "/runtime")):
-    stub = types.ModuleType(name)
-    stub.__path__ = [path]
-    sys.modules[name] = stub
-from labkit.runtime import template
-if sys.argv[2] == "shared":
-    template._share_botocore_data()
+SETTINGS_PROBE = """
+import sys
+FORKED = "botocore" in sys.modules
 import boto3
-seen = {}
-for round_ in range(2):  # a second session reads the data the first one used
+client = boto3.client("dynamodb")  # made during init, as the lab's functions do
+
+def lambda_handler(event, context):
     session = boto3.session.Session()
-    for service in template.SHARED_SERVICES:
-        for region in ("us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1"):
-            client = session.client(service, region_name=region, aws_access_key_id="a",
-                                    aws_secret_access_key="b")
-            model = client.meta.service_model
-            seen[f"{round_} {service} {region}"] = [
-                client.meta.endpoint_url, client.meta.partition, model.signature_version,
-                sorted(model.operation_names),
-            ]
-print(json.dumps(seen, sort_keys=True))
+    return {
+        "forked": FORKED,
+        "region": client.meta.region_name,
+        "endpoint": client.meta.endpoint_url,
+        "key": session.get_credentials().access_key,
+        "retries": client.meta.config.retries,
+        "services": "labkitdemo" in session.get_available_services(),
+    }
 """
 
 
-def test_shared_botocore_data_gives_the_same_clients(tmp_path: Path) -> None:
-    """Clients made with the template's shared botocore data match those of a fresh process."""
-    import subprocess
-    import sys
+def _demo_model(root: Path) -> None:
+    """A service model folder ``labkitdemo`` under ``root`` (an AWS data path)."""
+    folder = root / "labkitdemo" / "2030-01-01"
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text('{"version": "2.0", "metadata": {}}')
 
-    from labkit.runtime.bootstrap import package_dir
 
-    def probe(mode: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-P", "-c", SHARED_DATA_PROBE, str(package_dir()), mode],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=tmp_path,
-            env={"PATH": os.environ.get("PATH", ""), "AWS_CONFIG_FILE": os.devnull},
-        ).stdout
+def test_forked_workers_see_their_own_aws_settings(tmp_path: Path, make_spec: MakeSpec) -> None:
+    """Region, endpoint, credentials, config file and data path come from each function's own
+    environment, exactly as in a fresh interpreter."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nretry_mode = adaptive\nmax_attempts = 7\n")
+    _demo_model(tmp_path / "models")
+    cases = [
+        (make_spec(SETTINGS_PROBE, name="plain"), {"AWS_ACCESS_KEY_ID": "AKIAPLAIN"}),
+        (
+            make_spec(
+                SETTINGS_PROBE,
+                name="own",
+                region="eu-west-1",
+                environment={
+                    "AWS_ENDPOINT_URL": "http://127.0.0.1:10",
+                    "AWS_CONFIG_FILE": str(config),
+                    "AWS_DATA_PATH": str(tmp_path / "models"),
+                },
+            ),
+            {"AWS_ACCESS_KEY_ID": "AKIAOWN"},
+        ),
+    ]
+    seen: dict[bool, list[dict[str, object]]] = {}
+    for fork in (True, False):
+        with Runtime(
+            tmp_path / f"rt-{fork}",
+            base_env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"},
+            fork_workers=fork,
+        ) as runtime:
+            seen[fork] = [
+                payload(
+                    runtime.invoke(spec, b"{}", extra_env={**creds, "AWS_SECRET_ACCESS_KEY": "s"})
+                )
+                for spec, creds in cases
+            ]
+    plain, own = seen[True]
+    assert plain["forked"] and own["forked"]
+    assert (plain["region"], plain["endpoint"], plain["key"]) == (
+        "us-east-1",
+        "http://127.0.0.1:9",
+        "AKIAPLAIN",
+    )
+    assert (own["region"], own["endpoint"], own["key"]) == (
+        "eu-west-1",
+        "http://127.0.0.1:10",
+        "AKIAOWN",
+    )
+    assert own["retries"] == {"mode": "adaptive", "total_max_attempts": 7}
+    assert (plain["services"], own["services"]) == (False, True)
+    for result in seen[False]:
+        result["forked"] = True
+    assert seen[False] == seen[True]
 
-    assert probe("shared") == probe("fresh")
+
+def test_own_home_gets_a_fresh_interpreter(tmp_path: Path, make_spec: MakeSpec) -> None:
+    """A function with its own HOME finds its ~/.aws/models (botocore reads HOME at import)."""
+    home = tmp_path / "home"
+    _demo_model(home / ".aws" / "models")
+    with Runtime(tmp_path / "rt", base_env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}) as runtime:
+        seen = payload(
+            runtime.invoke(
+                make_spec(SETTINGS_PROBE, environment={"HOME": str(home)}),
+                b"{}",
+                extra_env={"AWS_ACCESS_KEY_ID": "AKIAHOME", "AWS_SECRET_ACCESS_KEY": "s"},
+            )
+        )
+    assert seen["services"] is True and seen["forked"] is False
