@@ -85,12 +85,11 @@ def _call(callback: Any, request: Any) -> Any:
 def _post_root_callback(app: Any) -> Any:
     """The callback behind ``POST /`` in one of moto's service apps, if a plain moto view."""
     from moto.core.utils import convert_to_flask_response
-    from werkzeug.exceptions import HTTPException as RoutingFailure
 
     adapter = app.url_map.bind("localhost", url_scheme="http")
     try:
         endpoint, arguments = adapter.match("/", method="POST")
-    except RoutingFailure:
+    except HTTPException:  # no route for POST /
         return None
     view = app.view_functions.get(endpoint)
     if arguments or not isinstance(view, convert_to_flask_response):

@@ -55,6 +55,16 @@ def installed() -> Iterator[None]:
             restore()
 
 
+def _undo_all(restores: list[_Restore]) -> _Restore:
+    """One undo for several patches, taken out in reverse order."""
+
+    def restore() -> None:
+        for undo in reversed(restores):
+            undo()
+
+    return restore
+
+
 def _set(owner: Any, name: str, value: Any) -> _Restore:
     """Replace ``owner.name`` and return a function that puts the original back."""
     missing = object()
@@ -183,11 +193,7 @@ def _parse_each_condition_once_per_request() -> _Restore:
         _set(ConditionExpressionParser, "parse", parse),
     ]
 
-    def restore() -> None:
-        for undo in reversed(restores):
-            undo()
-
-    return restore
+    return _undo_all(restores)
 
 
 def _copy_syntax_trees_by_pickling() -> _Restore:
@@ -313,11 +319,7 @@ def _skip_checks_an_expression_has_passed() -> _Restore:
         _set(UpdateExpressionValidator, "validate", validate),
     ]
 
-    def restore() -> None:
-        for undo in reversed(restores):
-            undo()
-
-    return restore
+    return _undo_all(restores)
 
 
 #: Update expression nodes that read nothing from the item, when they sit where SET allows them.
@@ -443,11 +445,7 @@ def _validate_each_insert_once() -> _Restore:
         _set(UpdateExpressionValidator, "validate", validate),
     ]
 
-    def restore() -> None:
-        for undo in reversed(restores):
-            undo()
-
-    return restore
+    return _undo_all(restores)
 
 
 def _bind_validator_arguments(expression: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:

@@ -132,16 +132,22 @@ def _outcome(call: Any, **kwargs: Any) -> Any:
     return ("ok", answer)
 
 
+def _client_with_table() -> Any:
+    """A DynamoDB client (inside ``mock_aws``) and the table the comparisons write to."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return client
+
+
 def _run_everything() -> list[Any]:
     outcomes: list[Any] = []
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        client = _client_with_table()
         for key in ("new-each-time-{}", "shared"):
             for number, update in enumerate(UPDATES):
                 for attempt in range(2):
@@ -269,13 +275,7 @@ def test_a_new_item_is_validated_once_when_the_expression_reads_nothing() -> Non
     Validator.validate = counting  # type: ignore[method-assign]
     try:
         with moto_speedups.installed(), mock_aws():
-            client = boto3.client("dynamodb", region_name="us-east-1")
-            client.create_table(
-                TableName=TABLE,
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            client = _client_with_table()
             for key, expression in (("a", "SET x = :v"), ("b", "SET x = if_not_exists(x, :v)")):
                 client.update_item(
                     TableName=TABLE,
