@@ -7,12 +7,11 @@ many hint tiers the learner has opened. Both are keyed by lab (backend, region, 
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from labkit.jsonfile import load_json, write_json
 
 from .report import Report
 
@@ -29,11 +28,7 @@ class CheckStore:
         self.lab_key = lab_key
 
     def _load(self) -> dict[str, Any]:
-        try:
-            document = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return {}
-        return document if isinstance(document, dict) else {}
+        return load_json(self.path)
 
     def _entry(self) -> dict[str, Any]:
         entry = self._load().get(self.lab_key)
@@ -42,11 +37,7 @@ class CheckStore:
     def _save(self, entry: dict[str, Any]) -> None:
         document = self._load()
         document[self.lab_key] = entry
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".checks-")
-        with os.fdopen(handle, "w") as out:
-            json.dump(document, out, indent=2)
-        os.replace(temporary, self.path)
+        write_json(self.path, document)
 
     # ----- results --------------------------------------------------------------------------
     def record(self, report: Report) -> None:

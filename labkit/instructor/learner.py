@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labkit.jsonfile import load_json, write_json
+
 from .outbox import Outbox
 
 if TYPE_CHECKING:
@@ -104,30 +106,14 @@ class Membership:
 
     def room(self) -> dict[str, Any] | None:
         """The joined room (server, code, participant, name), or None."""
-        try:
-            found: dict[str, Any] = json.loads(self._room_file.read_text())
-            return found
-        except (FileNotFoundError, ValueError):
-            return None
+        return load_json(self._room_file) or None
 
     @property
     def joined(self) -> bool:
         return self._room_file.exists()
 
     def news(self) -> dict[str, Any]:
-        try:
-            found: dict[str, Any] = json.loads(self._news_file.read_text())
-            return found
-        except (FileNotFoundError, ValueError):
-            return {}
-
-    def _write_private(self, path: Path, document: dict[str, Any]) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        spare = path.with_suffix(".tmp")
-        descriptor = os.open(spare, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            json.dump(document, handle)
-        spare.replace(path)
+        return load_json(self._news_file)
 
     # ----- joining --------------------------------------------------------------------------
     def join(self, code: str, name: str, server: str, *, timeout: float = 10.0) -> dict[str, Any]:
@@ -162,7 +148,7 @@ class Membership:
             "title": answer.get("title", ""),
             "joined": time.time(),
         }
-        self._write_private(self._room_file, room)
+        write_json(self._room_file, room, indent=None)
         self._news_file.unlink(missing_ok=True)
         self.stop()
         self.start()
@@ -231,6 +217,8 @@ class Membership:
         with self._guard:
             if self._sender is not None:
                 self._sender.stop()
+                if self._sender is not threading.current_thread():
+                    self._sender.join(self._sender.timeout)  # let a post in flight finish
                 self._sender = None
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -283,7 +271,7 @@ class Membership:
     def _received(self, news: dict[str, Any]) -> None:
         news["received"] = time.time()
         with contextlib.suppress(OSError):
-            self._write_private(self._news_file, news)
+            write_json(self._news_file, news, indent=None)
         for listener in list(self.listeners):
             with contextlib.suppress(Exception):
                 listener(news)
@@ -293,7 +281,7 @@ class Membership:
         if room is not None:
             room["closed"] = reason
             with contextlib.suppress(OSError):
-                self._write_private(self._room_file, room)
+                write_json(self._room_file, room, indent=None)
 
 
 class Sender(threading.Thread):

@@ -7,9 +7,6 @@ while a reset of a lab-1 step removes the table, and puts it back once the table
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from labkit.deploy import ExecutionReport, Plan
+from labkit.jsonfile import load_json, write_json
 
 from .names import Parameter
 
@@ -26,8 +24,6 @@ __all__ = [
     "ResetPlan",
     "ScoreArchive",
     "StepResult",
-    "load_json",
-    "write_json",
 ]
 
 #: Where a reset keeps the score while ParameterTable is gone.
@@ -85,23 +81,6 @@ class StepResult:
     @property
     def changes(self) -> int:
         return sum(1 for o in self.outcomes if o.status == "done")
-
-
-def load_json(path: Path) -> dict[str, Any]:
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return document if isinstance(document, dict) else {}
-
-
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Write atomically: a crash mid-write must not lose the learner's progress."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
-    with os.fdopen(handle, "w") as out:
-        json.dump(document, out, indent=2)
-    os.replace(temporary, path)
 
 
 @dataclass(frozen=True)

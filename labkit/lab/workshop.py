@@ -30,6 +30,7 @@ from labkit.deploy.cloudformation import template as cloudformation_template
 from labkit.deploy.plan import Call
 from labkit.deploy.planner import ADD_MISSING, CONVERGE, PlanPolicy
 from labkit.deploy.resources import merge
+from labkit.jsonfile import load_json, write_json
 
 from .core_part import CORE
 from .course import (
@@ -45,7 +46,7 @@ from .course import (
 from .names import LabSettings, Names
 from .parts import LabPart
 from .progress import SilentProgress, default_progress
-from .results import SCORE_ARCHIVE_FILE, ResetPlan, ScoreArchive, StepResult, load_json, write_json
+from .results import SCORE_ARCHIVE_FILE, ResetPlan, ScoreArchive, StepResult
 from .safety import (
     Sorted,
     changed_resources,
