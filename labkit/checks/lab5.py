@@ -18,6 +18,7 @@ from labkit.lab.stream_errors.steps import STEP_INFOS
 
 from .context import CheckContext
 from .lab5_probe import MISTAKES, Probe, labels, preflight
+from .lab5_replicator import check_hardened_replicator
 from .probes import invoke
 from .report import CheckItem, Report, failed, passed
 
@@ -90,11 +91,6 @@ def check_bounded_retries(ctx: CheckContext) -> Report:
 
 
 # ---- lab5.step2 ------------------------------------------------------------------------------
-def _queue_arn(ctx: CheckContext, url: str) -> str:
-    attributes = ctx.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return str(attributes["Attributes"]["QueueArn"])
-
-
 def check_quarantine(ctx: CheckContext) -> Report:
     """Discarded batches reach the queue, and the quarantiner copies exactly their records."""
     step = "lab5.step2"
@@ -111,7 +107,7 @@ def check_quarantine(ctx: CheckContext) -> Report:
             )
         )
         return _report(step, items)
-    queue_arn = _queue_arn(ctx, url)
+    queue_arn = observe.queue_arn(ctx.client, url)
     mapping = preflight(probe, step, items)
     if mapping is None:
         return _report(step, items)
@@ -403,5 +399,6 @@ CHECKS: dict[str, Callable[[CheckContext], Report]] = {
     "lab5.step3": check_bisect,
     "lab5.step4": check_partial,
     "lab5.step5": check_window,
+    "lab5.step6": check_hardened_replicator,
 }
 assert tuple(CHECKS) == tuple(info.id for info in STEP_INFOS)

@@ -60,4 +60,18 @@ HINTS: dict[str, tuple[str, str, str]] = {
         "lam.update_event_source_mapping(UUID=errors.uuid, TumblingWindowInSeconds=5)\n"
         "lab.deploy('ErrorsProcessor', lab.source('ErrorsProcessor', 'window'))",
     ),
+    "lab5.step6": (
+        "The replicator is right to fail on a row the replica refuses; what it lacks is the "
+        "mapping settings of this lab. Which three settings keep one bad row from stopping "
+        "replication, without losing it?",
+        "On errors-logfile's mapping: a small MaximumRetryAttempts, "
+        "BisectBatchOnFunctionError=True, and DestinationConfig OnFailure -> "
+        "ErrorsReplicaFailures. The destination needs sqs:SendMessage on that queue in "
+        "errors-DDBReplicationPolicy first, or Lambda refuses it.",
+        "replicator = errors.replicator\n"
+        "# first: sqs:SendMessage on replicator.queue_arn() in errors-DDBReplicationPolicy\n"
+        "lam.update_event_source_mapping(UUID=replicator.uuid, MaximumRetryAttempts=2,\n"
+        "    BisectBatchOnFunctionError=True,\n"
+        "    DestinationConfig={'OnFailure': {'Destination': replicator.queue_arn()}})",
+    ),
 }

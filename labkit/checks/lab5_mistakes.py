@@ -13,8 +13,9 @@ ENTRIES: tuple[Mistake, ...] = (
     Mistake(
         "lab5-mapping-missing",
         "lab5.step1",
-        "The mapping from ErrorsSource's stream to ErrorsProcessor was deleted (or the table "
-        "re-created, which gives it a new stream).",
+        "A mapping of the lab (ErrorsSource -> ErrorsProcessor, or lab5.step6's "
+        "errors-logfile -> errors-ddbreplica_lambda) was deleted, or its table re-created, "
+        "which gives it a new stream.",
         "lab.reset('{step}') puts the lab back to the start of the step, mapping included.",
     ),
     Mistake(
@@ -174,5 +175,47 @@ ENTRIES: tuple[Mistake, ...] = (
         "invoke), or they are wrong.",
         "{found}. When event['isFinalInvokeForWindow'] is true, the state holds the window's "
         "totals: write them to {table} with the window's start as key.",
+    ),
+    # ---- lab5.step6: harden the replicator ----------------------------------------------------
+    Mistake(
+        "lab5-replicator-bisect-off",
+        "lab5.step6",
+        "The replicator's retries are bounded but BisectBatchOnFunctionError is off, so the "
+        "rows after the poison row in its batch are discarded with it and never replicated.",
+        "{lost} never reached the replica: the whole batch was discarded. Turn on splitting: "
+        "lam.update_event_source_mapping(UUID='{uuid}', BisectBatchOnFunctionError=True).",
+    ),
+    Mistake(
+        "lab5-replicator-destination-missing",
+        "lab5.step6",
+        "The replicator's mapping has no on-failure destination: the poison row is discarded "
+        "and leaves no trace.",
+        "Add sqs:SendMessage on {queue_arn} to {policy}, then set "
+        "DestinationConfig={{'OnFailure': {{'Destination': '{queue_arn}'}}}} on the mapping.",
+    ),
+    Mistake(
+        "lab5-replicator-destination-wrong",
+        "lab5.step6",
+        "The replicator's failures go to another queue (ErrorsFailures, lab5.step2's) than "
+        "ErrorsReplicaFailures.",
+        "The destination is {found}. The replicator's failures belong in {queue_arn}: grant "
+        "sqs:SendMessage on it in {policy} and point the mapping's OnFailure there.",
+    ),
+    Mistake(
+        "lab5-replicator-cannot-send",
+        "lab5.step6",
+        "The destination is right, but the replicator's role may no longer send to it (the "
+        "policy lost sqs:SendMessage), so Lambda cannot deliver the failure record.",
+        "Lambda sends the failure record with the function's role. Put sqs:SendMessage on "
+        "{queue_arn} back into {policy}.",
+    ),
+    Mistake(
+        "lab5-replicator-swallows",
+        "lab5.step6",
+        "The replicator was changed to catch its errors (as lab 05's starter does), so the "
+        "poison row counts as replicated: it is lost, and nothing reaches the queue.",
+        "{function} returned normally for a row the replica refuses, so Lambda saw a success "
+        "and discarded nothing. Let the error out (lab 05's solution raises) and let the "
+        "mapping's retries, bisect and destination deal with it.",
     ),
 )

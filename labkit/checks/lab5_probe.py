@@ -3,7 +3,7 @@ the mapping to settle, and read back what happened to exactly those items."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,15 +103,36 @@ def labels(probe: Probe, items: list[str]) -> str:
 
 
 def preflight(probe: Probe, step: str, items: list[CheckItem]) -> dict[str, Any] | None:
-    """The mapping, if it exists, is enabled and has bounded retries; otherwise the failed
-    items say why (and None is returned, as probing would be pointless or harmful)."""
+    """The processor's mapping, if it exists, is enabled and has bounded retries; otherwise
+    the failed items say why (and None is returned, as probing would be pointless or
+    harmful)."""
     names = probe.names
-    found = observe.mapping(probe.ctx.client, names)
-    label = f"The mapping {names.source} -> {names.processor}"
+    return usable_mapping(
+        observe.mapping(probe.ctx.client, names),
+        (names.source, names.processor),
+        step,
+        items,
+        settle=probe.settle,
+    )
+
+
+def usable_mapping(
+    found: dict[str, Any] | None,
+    between: tuple[str, str],
+    step: str,
+    items: list[CheckItem],
+    *,
+    settle: Callable[[], bool],
+) -> dict[str, Any] | None:
+    """``found`` (the mapping from table ``between[0]`` to function ``between[1]``) if it
+    exists, is enabled, has bounded retries and is caught up; otherwise None, and the failed
+    items say why."""
+    table, function = between
+    label = f"The mapping {table} -> {function}"
     if found is None:
         items.append(
             MISTAKES["lab5-mapping-missing"].item(
-                label, f"there is no mapping from {names.source}'s stream", step=step
+                label, f"there is no mapping from {table}'s stream", step=step
             )
         )
         return None
@@ -141,7 +162,7 @@ def preflight(probe: Probe, step: str, items: list[CheckItem]) -> dict[str, Any]
             )
         )
         return None
-    if not probe.settle():
+    if not settle():
         items.append(
             failed(
                 "The mapping is caught up before the probe",

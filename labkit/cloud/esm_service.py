@@ -95,10 +95,26 @@ class RuntimeInvoker:
         return self.lambdas.reserved_concurrency(fn)
 
 
-class MotoDestinations:
-    """On-failure destinations: SQS queues and SNS topics of the local cloud."""
+def role_may_send(role_arn: str, destination_arn: str) -> bool:
+    """Whether a function's role may send to an on-failure destination (Lambda sends the
+    failure record with the function's execution role)."""
+    action, _service = DESTINATION_ACTIONS[destination_arn.split(":")[2]]
+    return role_policy_set(role_arn).is_allowed(action, destination_arn)
 
-    def send(self, destination_arn: str, message: Any) -> None:
+
+class MotoDestinations:
+    """On-failure destinations: SQS queues and SNS topics of the local cloud, sent to with the
+    function's role, as Lambda does: a role that lost the permission loses the record."""
+
+    def __init__(self, lambdas: LambdaService) -> None:
+        self.lambdas = lambdas
+
+    def send(self, destination_arn: str, message: Any, *, function_arn: str) -> None:
+        role = self.lambdas.function(function_arn, _region(function_arn)).role
+        if not role_may_send(role, destination_arn):
+            raise PermissionError(
+                f"{role} may not send to {destination_arn}; the failure record is lost"
+            )
         body = json.dumps(message)
         region = _region(destination_arn)
         with MOTO_LOCK:
@@ -121,7 +137,7 @@ class EsmService:
         state_dir.mkdir(parents=True, exist_ok=True)
         self.engine = Engine(
             RuntimeInvoker(lambdas),
-            MotoDestinations(),
+            MotoDestinations(lambdas),
             JsonFileCheckpointStore(state_dir / "esm-checkpoints.json"),
         )
 
@@ -198,9 +214,9 @@ class EsmService:
         destination = config.on_failure_destination
         if not destination:
             return None
-        action, service = DESTINATION_ACTIONS[destination.split(":")[2]]
-        if role_policy_set(role_arn).is_allowed(action, destination):
+        if role_may_send(role_arn, destination):
             return None
+        action, service = DESTINATION_ACTIONS[destination.split(":")[2]]
         call = action.split(":", 1)[1]
         return rest_error(
             "InvalidParameterValueException", CANNOT_SEND.format(call=call, service=service)

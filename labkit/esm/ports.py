@@ -99,9 +99,12 @@ class Invoker(Protocol):
 
 
 class DestinationSender(Protocol):
-    """Delivers an on-failure record: SQS SendMessage or SNS Publish of ``json.dumps(message)``."""
+    """Delivers an on-failure record: SQS SendMessage or SNS Publish of ``json.dumps(message)``,
+    on behalf of ``function_arn`` (whose role must allow it); raises if it cannot."""
 
-    def send(self, destination_arn: str, message: Mapping[str, Any]) -> None: ...
+    def send(
+        self, destination_arn: str, message: Mapping[str, Any], *, function_arn: str
+    ) -> None: ...
 
 
 class CheckpointStore(Protocol):

@@ -245,7 +245,7 @@ class BatchProcessor:
                 now=host.timing.clock(),
             )
             try:
-                host.destinations.send(destination, message)
+                host.destinations.send(destination, message, function_arn=host.config.function_arn)
             except Exception:
                 log.exception("sending the on-failure record to %s failed", destination)
         log.info(

@@ -446,7 +446,9 @@ class RecordingDestinations:
         self._lock = threading.Lock()
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    def send(self, destination_arn: str, message: Mapping[str, Any]) -> None:
+    def send(
+        self, destination_arn: str, message: Mapping[str, Any], *, function_arn: str = ""
+    ) -> None:
         """Keep the message, after checking it is JSON-serialisable (as SQS/SNS need)."""
         json.dumps(message)
         with self._lock:

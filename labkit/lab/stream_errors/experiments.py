@@ -21,6 +21,8 @@ from .observe import ClientFactory, FailureRecord, Invocation
 if TYPE_CHECKING:
     from labkit.ui.invocations import InvocationsView
 
+    from .replicator_runs import ReplicatorRuns
+
 BEHAVIOURS = ("ok", "fail", "fail-once")
 #: How long a mapping may take to change state on AWS (disable/enable are asynchronous).
 STATE_TIMEOUT = 120.0
@@ -60,7 +62,89 @@ def item_of(spec: str | Mapping[str, Any]) -> dict[str, Any]:
     return item
 
 
-class Experiments:
+class MappingDriver:
+    """Finding, pausing and resuming one mapping; subclasses say which (:meth:`mapping`)."""
+
+    client: ClientFactory
+    _wait_idle: Callable[[float], None] | None
+    _sleep: Callable[[float], None]
+    _clock: Callable[[], float]
+
+    def mapping(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def uuid(self) -> str:
+        """The mapping's UUID, for ``update_event_source_mapping(UUID=...)``."""
+        return str(self.mapping()["UUID"])
+
+    def _set_enabled(self, enabled: bool) -> None:
+        lam = self.client("lambda")
+        uuid = self.uuid
+        lam.update_event_source_mapping(UUID=uuid, Enabled=enabled)
+        wanted = "Enabled" if enabled else "Disabled"
+        deadline = self._clock() + STATE_TIMEOUT
+        while lam.get_event_source_mapping(UUID=uuid)["State"] != wanted:
+            if self._clock() > deadline:
+                raise TimeoutError(f"the mapping did not become {wanted} in time")
+            self._sleep(1.0)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Disable the mapping for the block (if it is enabled), then enable it again."""
+        was_enabled = self.mapping()["State"] in ("Enabled", "Enabling", "Updating")
+        if was_enabled:
+            self._set_enabled(False)
+        try:
+            yield
+        finally:
+            if was_enabled:
+                self._set_enabled(True)
+
+    # -- waiting -----------------------------------------------------------------------------
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until the mapping has caught up with the stream and nothing runs: True.
+
+        False when it is still busy after ``timeout`` seconds, which is what a mapping that
+        keeps retrying a failing batch looks like.
+        """
+        try:
+            self.wait_settled(timeout)
+        except StillRetrying:
+            return False
+        return True
+
+    def wait_settled(self, timeout: float = 30.0) -> None:
+        """Like :meth:`settle`, but raises :class:`StillRetrying` when still busy."""
+        if self._wait_idle is not None:
+            try:
+                self._wait_idle(timeout)
+            except TimeoutError as busy:
+                raise StillRetrying(
+                    f"The mapping is still retrying after {timeout:.0f} s: {busy}"
+                ) from None
+            return
+        self._quiet(timeout)
+
+    def _progress(self) -> object:
+        """What changes while the mapping works (watched on AWS, where there is no idle
+        signal)."""
+        raise NotImplementedError
+
+    def _quiet(self, timeout: float, quiet: float = 10.0) -> None:
+        deadline = self._clock() + timeout
+        seen = self._progress()
+        calm_since = self._clock()
+        while self._clock() - calm_since < quiet:
+            if self._clock() > deadline:
+                raise StillRetrying(f"The mapping was still at work after {timeout:.0f} s")
+            self._sleep(1.0)
+            now = self._progress()
+            if now != seen:
+                seen, calm_since = now, self._clock()
+
+
+class Experiments(MappingDriver):
     """Lab 5's experiments on one backend.
 
     ``client`` makes boto3 clients; ``wait_idle`` is the local cloud's idle wait (None on
@@ -106,6 +190,19 @@ class Experiments:
             backdate=backdate,
         )
 
+    @property
+    def replicator(self) -> ReplicatorRuns:
+        """lab5.step6's replicator, driven the same way (same backend, names and waits)."""
+        from .replicator_runs import ReplicatorRuns
+
+        return ReplicatorRuns(
+            self.client,
+            self.settings,
+            wait_idle=self._wait_idle,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
     # -- the mapping -------------------------------------------------------------------------
     def mapping(self) -> dict[str, Any]:
         """The ErrorsSource -> ErrorsProcessor mapping (as GetEventSourceMapping shows it)."""
@@ -116,34 +213,6 @@ class Experiments:
                 f"{self.names.processor}. lab.provision('lab5.step1') creates it."
             )
         return found
-
-    @property
-    def uuid(self) -> str:
-        """The mapping's UUID, for ``update_event_source_mapping(UUID=...)``."""
-        return str(self.mapping()["UUID"])
-
-    def _set_enabled(self, enabled: bool) -> None:
-        lam = self.client("lambda")
-        uuid = self.uuid
-        lam.update_event_source_mapping(UUID=uuid, Enabled=enabled)
-        wanted = "Enabled" if enabled else "Disabled"
-        deadline = self._clock() + STATE_TIMEOUT
-        while lam.get_event_source_mapping(UUID=uuid)["State"] != wanted:
-            if self._clock() > deadline:
-                raise TimeoutError(f"the mapping did not become {wanted} in time")
-            self._sleep(1.0)
-
-    @contextmanager
-    def paused(self) -> Iterator[None]:
-        """Disable the mapping for the block (if it is enabled), then enable it again."""
-        was_enabled = self.mapping()["State"] in ("Enabled", "Enabling", "Updating")
-        if was_enabled:
-            self._set_enabled(False)
-        try:
-            yield
-        finally:
-            if was_enabled:
-                self._set_enabled(True)
 
     # -- writing -----------------------------------------------------------------------------
     def put(
@@ -180,43 +249,6 @@ class Experiments:
             return
         self._sleep(seconds + 1.0)
 
-    # -- waiting -----------------------------------------------------------------------------
-    def settle(self, timeout: float = 30.0) -> bool:
-        """Wait until the mapping has caught up with the stream and nothing runs: True.
-
-        False when it is still busy after ``timeout`` seconds, which is what a mapping that
-        keeps retrying a failing batch looks like.
-        """
-        try:
-            self.wait_settled(timeout)
-        except StillRetrying:
-            return False
-        return True
-
-    def wait_settled(self, timeout: float = 30.0) -> None:
-        """Like :meth:`settle`, but raises :class:`StillRetrying` when still busy."""
-        if self._wait_idle is not None:
-            try:
-                self._wait_idle(timeout)
-            except TimeoutError as busy:
-                raise StillRetrying(
-                    f"The mapping is still retrying after {timeout:.0f} s: {busy}"
-                ) from None
-            return
-        self._quiet(timeout)
-
-    def _quiet(self, timeout: float, quiet: float = 10.0) -> None:
-        deadline = self._clock() + timeout
-        seen = len(self.invocations_list())
-        calm_since = self._clock()
-        while self._clock() - calm_since < quiet:
-            if self._clock() > deadline:
-                raise StillRetrying(f"ErrorsProcessor was still being invoked after {timeout} s")
-            self._sleep(1.0)
-            now = len(self.invocations_list())
-            if now != seen:
-                seen, calm_since = now, self._clock()
-
     def wait_for(self, count: int, timeout: float = 30.0) -> list[Invocation]:
         """Wait until ErrorsProcessor has logged at least ``count`` invocations."""
         deadline = self._clock() + timeout
@@ -244,6 +276,9 @@ class Experiments:
             self._sleep(0.1)
 
     # -- what happened -----------------------------------------------------------------------
+    def _progress(self) -> object:
+        return len(self.invocations_list())
+
     def invocations_list(self) -> list[Invocation]:
         return observe.invocations(self.client, self.names)
 

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from labkit.lab.replication.names import ReplicationNames
+
 #: The tag every resource of this lab carries.
 LAB_TAG = ("labkit:lab", "stream-errors")
+#: What lab5.step6's copy of lab 05's replicator puts in front of lab 05's names.
+REPLICATION_INFIX = "errors-"
 
 
 class Function(StrEnum):
@@ -61,6 +65,17 @@ class StreamErrorsNames:
     def queue(self) -> str:
         """The SQS queue that receives the failure records of discarded batches."""
         return self.prefix + "ErrorsFailures"
+
+    @property
+    def replication(self) -> ReplicationNames:
+        """lab5.step6's own copy of lab 05: ``errors-logfile`` -> ``errors-ddbreplica_lambda``
+        -> ``errors-logfile_replica`` (lab 05's own tables are never touched)."""
+        return ReplicationNames(self.prefix + REPLICATION_INFIX)
+
+    @property
+    def replica_queue(self) -> str:
+        """The on-failure queue of lab5.step6's hardened replicator."""
+        return self.prefix + "ErrorsReplicaFailures"
 
     def function(self, function: Function | str) -> str:
         return self.prefix + Function(function).value

@@ -93,7 +93,8 @@ def _code(error: BaseException) -> str:
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
-def _scan(client: ClientFactory, table: str) -> Iterator[dict[str, Any]]:
+def scan(client: ClientFactory, table: str) -> Iterator[dict[str, Any]]:
+    """Every item of ``table`` (consistent reads, all pages)."""
     ddb = client("dynamodb")
     request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
@@ -111,7 +112,7 @@ def _strings(value: dict[str, Any] | None) -> tuple[str, ...]:
 def invocations(client: ClientFactory, names: StreamErrorsNames) -> list[Invocation]:
     """Every invocation ErrorsProcessor logged, oldest first."""
     found = []
-    for item in _scan(client, names.invocations):
+    for item in scan(client, names.invocations):
         key = item["invocation"]["S"]
         if key.startswith("#") or "at" not in item:
             continue
@@ -135,34 +136,39 @@ def invocations(client: ClientFactory, names: StreamErrorsNames) -> list[Invocat
 def processed_counts(client: ClientFactory, names: StreamErrorsNames) -> dict[str, int]:
     """How many times each record (by sequence number) was processed successfully."""
     counts: dict[str, int] = {}
-    for item in _scan(client, names.invocations):
+    for item in scan(client, names.invocations):
         key = item["invocation"]["S"]
         if key.startswith("#done:"):
             counts[key.removeprefix("#done:")] = int(item.get("seen", {}).get("N", "0"))
     return counts
 
 
-def stream_arn(client: ClientFactory, names: StreamErrorsNames) -> str | None:
-    """ErrorsSource's current stream, or None without a table or a stream."""
+def table_stream_arn(client: ClientFactory, table: str) -> str | None:
+    """A table's current stream, or None without the table or a stream."""
     try:
-        table = client("dynamodb").describe_table(TableName=names.source)["Table"]
+        found = client("dynamodb").describe_table(TableName=table)["Table"]
     except Exception as error:
         if _code(error) == "ResourceNotFoundException":
             return None
         raise
-    latest = table.get("LatestStreamArn")
-    enabled = (table.get("StreamSpecification") or {}).get("StreamEnabled")
+    latest = found.get("LatestStreamArn")
+    enabled = (found.get("StreamSpecification") or {}).get("StreamEnabled")
     return str(latest) if latest and enabled else None
 
 
-def mapping(client: ClientFactory, names: StreamErrorsNames) -> dict[str, Any] | None:
-    """The mapping from ErrorsSource's current stream to ErrorsProcessor, if there is one."""
-    arn = stream_arn(client, names)
+def stream_arn(client: ClientFactory, names: StreamErrorsNames) -> str | None:
+    """ErrorsSource's current stream, or None without a table or a stream."""
+    return table_stream_arn(client, names.source)
+
+
+def mapping_between(client: ClientFactory, table: str, function: str) -> dict[str, Any] | None:
+    """The mapping from ``table``'s current stream to ``function``, if there is one."""
+    arn = table_stream_arn(client, table)
     if arn is None:
         return None
     lam = client("lambda")
     try:
-        found = lam.list_event_source_mappings(FunctionName=names.processor, EventSourceArn=arn)
+        found = lam.list_event_source_mappings(FunctionName=function, EventSourceArn=arn)
     except Exception as error:
         if _code(error) == "ResourceNotFoundException":
             return None
@@ -171,10 +177,16 @@ def mapping(client: ClientFactory, names: StreamErrorsNames) -> dict[str, Any] |
     return mappings[0] if mappings else None
 
 
-def queue_url(client: ClientFactory, names: StreamErrorsNames) -> str | None:
+def mapping(client: ClientFactory, names: StreamErrorsNames) -> dict[str, Any] | None:
+    """The mapping from ErrorsSource's current stream to ErrorsProcessor, if there is one."""
+    return mapping_between(client, names.source, names.processor)
+
+
+def named_queue_url(client: ClientFactory, queue: str) -> str | None:
+    """The URL of the queue called ``queue``, or None if there is none."""
     sqs = client("sqs")
     try:
-        return str(sqs.get_queue_url(QueueName=names.queue)["QueueUrl"])
+        return str(sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     except Exception as error:
         code = _code(error)
         if "NonExistentQueue" in code or code == "QueueDoesNotExist":
@@ -182,12 +194,28 @@ def queue_url(client: ClientFactory, names: StreamErrorsNames) -> str | None:
         raise
 
 
+def queue_url(client: ClientFactory, names: StreamErrorsNames) -> str | None:
+    return named_queue_url(client, names.queue)
+
+
+def queue_arn(client: ClientFactory, url: str) -> str:
+    attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
 def failure_records(
     client: ClientFactory, names: StreamErrorsNames, *, take: bool = False
 ) -> list[FailureRecord]:
     """The failure records waiting in ErrorsFailures; ``take`` deletes them as they are read
     (otherwise they stay, visible again at once)."""
-    url = queue_url(client, names)
+    return queue_failure_records(client, names.queue, take=take)
+
+
+def queue_failure_records(
+    client: ClientFactory, queue: str, *, take: bool = False
+) -> list[FailureRecord]:
+    """The failure records waiting in the queue called ``queue`` (see :func:`failure_records`)."""
+    url = named_queue_url(client, queue)
     if url is None:
         return []
     sqs = client("sqs")
@@ -207,10 +235,43 @@ def failure_records(
     return sorted(seen.values(), key=lambda record: int(record.start or 0))
 
 
+def discarded_records(
+    client: ClientFactory, failure: FailureRecord, *, pages: int = 20
+) -> list[dict[str, Any]]:
+    """The stream records of a discarded batch, re-read from the stream AT_SEQUENCE_NUMBER
+    its first record (what a quarantiner does); empty once they have expired."""
+    streams = client("dynamodbstreams")
+    try:
+        iterator = streams.get_shard_iterator(
+            StreamArn=failure.stream_arn,
+            ShardId=failure.shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=failure.start,
+        ).get("ShardIterator")
+    except Exception as error:
+        if _code(error) in ("TrimmedDataAccessException", "ResourceNotFoundException"):
+            return []
+        raise
+    found: list[dict[str, Any]] = []
+    for _ in range(pages):
+        if not iterator:
+            break
+        page = streams.get_records(ShardIterator=iterator, Limit=100)
+        for record in page.get("Records", []):
+            sequence = record["dynamodb"]["SequenceNumber"]
+            if int(sequence) > int(failure.end):
+                return found
+            found.append(record)
+        if len(found) >= failure.batch_size > 0:
+            break
+        iterator = page.get("NextShardIterator")
+    return found
+
+
 def quarantined(client: ClientFactory, names: StreamErrorsNames) -> list[dict[str, Any]]:
     """The quarantine table's items as plain values, in sequence order."""
     rows = []
-    for item in _scan(client, names.quarantine):
+    for item in scan(client, names.quarantine):
         rows.append(
             {
                 "SequenceNumber": item["SequenceNumber"]["S"],
@@ -225,7 +286,7 @@ def quarantined(client: ClientFactory, names: StreamErrorsNames) -> list[dict[st
 def window_totals(client: ClientFactory, names: StreamErrorsNames) -> list[dict[str, Any]]:
     """Each finished window's totals, oldest window first."""
     rows = []
-    for item in _scan(client, names.windows):
+    for item in scan(client, names.windows):
         totals = item.get("totals", {})
         parsed = json.loads(totals["S"]) if "S" in totals else {}
         rows.append(
@@ -248,7 +309,7 @@ def clear(client: ClientFactory, names: StreamErrorsNames) -> None:
         (names.windows, "window"),
     ):
         try:
-            items = list(_scan(client, table))
+            items = list(scan(client, table))
         except Exception as error:
             if _code(error) == ("ResourceNotFoundException"):
                 continue

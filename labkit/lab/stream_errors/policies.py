@@ -7,6 +7,8 @@
 * ErrorsQuarantiner: its logs; find, receive and delete messages of ErrorsFailures; read
   ErrorsSource's stream (GetShardIterator AT_SEQUENCE_NUMBER, GetRecords); PutItem on
   ErrorsQuarantine.
+* lab5.step6's replicator: lab 05's DDBReplicationPolicy (under lab 5's names) and, once
+  hardened, ``sqs:SendMessage`` on ErrorsReplicaFailures.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from labkit.deploy.resources import (
     table_stream_arn_template,
 )
 from labkit.lab.policies import DYNAMODB_STREAM_READ
+from labkit.lab.replication.policy import replication_policy
 
 from .names import Function, StreamErrorsNames
 
@@ -33,9 +36,11 @@ def _logs(names: StreamErrorsNames, function: Function) -> Statement:
     )
 
 
-def send_statement(names: StreamErrorsNames) -> Statement:
-    """What lab5.step2 adds to ErrorsProcessorPolicy."""
-    return Statement("SendFailureRecords", ("sqs:SendMessage",), (queue_arn_template(names.queue),))
+def send_statement(names: StreamErrorsNames, queue: str | None = None) -> Statement:
+    """What lab5.step2 adds to ErrorsProcessorPolicy (and lab5.step6 to the replicator's
+    policy, with its own ``queue``)."""
+    target = queue_arn_template(names.queue if queue is None else queue)
+    return Statement("SendFailureRecords", ("sqs:SendMessage",), (target,))
 
 
 def processor_policy(names: StreamErrorsNames, *, can_send: bool) -> PolicyDocument:
@@ -75,3 +80,11 @@ def quarantiner_policy(names: StreamErrorsNames) -> PolicyDocument:
             ),
         )
     )
+
+
+def replicator_policy(names: StreamErrorsNames, *, can_send: bool) -> PolicyDocument:
+    """lab5.step6's replicator: what lab 05 grants, plus sending to its on-failure queue."""
+    granted = replication_policy(names.replication).statements
+    if can_send:
+        granted = (*granted, send_statement(names, names.replica_queue))
+    return PolicyDocument(granted)

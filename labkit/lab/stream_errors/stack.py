@@ -10,6 +10,8 @@
   TRIM_HORIZON (nothing written before the mapping exists is missed), and AWS's defaults for
   everything else at the start: retry forever, no destination, no bisect. Each step's solution
   adds its setting (retries, the on-failure queue, bisect, ReportBatchItemFailures, a window).
+* From lab5.step6 on, a copy of lab 05's replicator under lab 5's names
+  (:mod:`~labkit.lab.stream_errors.replicator`).
 
 ErrorsSource has a small provisioned capacity on both backends: on AWS such a table has one
 stream shard, so every experiment sees the same batches in the same order (an on-demand table
@@ -33,7 +35,7 @@ from labkit.deploy.resources import (
     StreamView,
     Table,
     Target,
-    Throughput,
+    merge,
     tags_of,
 )
 from labkit.lab.names import LabSettings
@@ -50,11 +52,10 @@ from .names import (
 )
 from .names import Function as FunctionId
 from .policies import processor_policy, quarantiner_policy
-from .steps import BATCH_SIZE, Stage
+from .replicator import replicator_stack
+from .steps import BATCH_SIZE, SOURCE_CAPACITY, Stage
 
 TIMEOUT = 30
-#: ErrorsSource's capacity: small, so that on AWS its stream has a single shard.
-SOURCE_CAPACITY = Throughput(5, 5)
 #: The public Powertools for AWS Lambda (Python) v3 layer, for python3.12 on x86_64.
 POWERTOOLS_LAYER = (
     "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
@@ -105,7 +106,7 @@ def stage_stack(settings: LabSettings, stage: Stage) -> Stack:
         FunctionId.PROCESSOR: processor_policy(names, can_send=stage.destination),
         FunctionId.QUARANTINER: quarantiner_policy(names),
     }
-    return Stack(
+    lab5 = Stack(
         tables=(
             Table(
                 names.source,
@@ -147,8 +148,12 @@ def stage_stack(settings: LabSettings, stage: Stage) -> Stack:
         ),
         mappings=(mapping(settings, stage),),
     )
+    if not stage.replicator:
+        return lab5
+    hardened = replicator_stack(settings, names, hardened=stage.replicator_hardened, tags=tags)
+    return merge((lab5, hardened))
 
 
 def owned_stack(settings: LabSettings) -> Stack:
     """Everything lab 5 may create (what a teardown removes)."""
-    return stage_stack(settings, Stage())
+    return stage_stack(settings, Stage(replicator=True))

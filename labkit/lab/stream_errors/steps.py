@@ -14,6 +14,9 @@ lab5.step4     reports the failed record instead of failing the      the ``parti
                whole batch                                           ReportBatchItemFailures
 lab5.step5     totals each tumbling window                           the ``window`` handler,
                                                                      TumblingWindowInSeconds 5
+lab5.step6     hardens a copy of lab 05's replicator, which one      retries 2, bisect, OnFailure
+               poison item blocks (its own tables, started with      -> ErrorsReplicaFailures,
+               lab 05's settings: retry forever, no destination)     sqs:SendMessage for its role
 =============  ====================================================  ===========================
 
 The solution of a step is the start of the next.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from labkit.deploy.resources import Throughput
 from labkit.lab.parts import StepInfo
 
 LAB = 5
@@ -32,6 +36,9 @@ SOLUTION_RETRIES = 2
 WINDOW_SECONDS = 5
 #: The batch size of the lab's mapping: small batches keep every experiment readable.
 BATCH_SIZE = 10
+#: The capacity of the tables whose streams the lab reads: small, so that on AWS each stream
+#: has a single shard and every experiment sees the same batches in the same order.
+SOURCE_CAPACITY = Throughput(5, 5)
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class Stage:
     processor: str = "starter"
     report_failures: bool = False
     window: int = 0
+    replicator: bool = False
+    """lab5.step6's copy of lab 05's replicator exists (with lab 05's mapping settings)."""
+    replicator_hardened: bool = False
+    """... with bounded retries, bisect and an on-failure queue it may send to."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ _S2 = replace(_S1, destination=True, quarantiner="solution")
 _S3 = replace(_S2, bisect=True)
 _S4 = replace(_S3, processor="partial", report_failures=True)
 _S5 = replace(_S4, processor="window", window=WINDOW_SECONDS)
+_S6 = replace(_S5, replicator=True)
+_S6_SOLVED = replace(_S6, replicator_hardened=True)
 
 STEPS: tuple[Step, ...] = (
     Step(
@@ -122,6 +135,19 @@ STEPS: tuple[Step, ...] = (
         ),
         _S4,
         _S5,
+    ),
+    Step(
+        _info(
+            6,
+            "Harden the replicator",
+            "Give lab 05's replicator (errors-logfile -> errors-ddbreplica_lambda -> "
+            "errors-logfile_replica) what this lab taught: a small MaximumRetryAttempts, "
+            "BisectBatchOnFunctionError, and ErrorsReplicaFailures as its on-failure "
+            "destination (with sqs:SendMessage for its role), so one poison item ends in the "
+            "queue and every other item is replicated.",
+        ),
+        _S6,
+        _S6_SOLVED,
     ),
 )
 STEP_INFOS: tuple[StepInfo, ...] = tuple(step.info for step in STEPS)

@@ -18,6 +18,7 @@ from labkit.lab.stream_errors import code
 from labkit.lab.stream_errors.experiments import Experiments
 from labkit.lab.stream_errors.names import StreamErrorsNames
 from labkit.lab.stream_errors.policies import send_statement
+from labkit.lab.stream_errors.replicator_runs import ReplicatorRuns
 from labkit.lab.workshop import Workshop
 from labkit.testing import RunningCloud
 
@@ -66,26 +67,44 @@ class Lab5:
         answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
         return str(answer["Attributes"]["QueueArn"])
 
-    def allow_send(self) -> None:
-        """Add sqs:SendMessage on the queue to ErrorsProcessorPolicy (as lab5.step2 asks)."""
+    def policy_document(self, policy: str) -> dict[str, Any]:
+        """The default version of one of the lab's managed policies, as a dict."""
         iam = self.client("iam")
-        arn = f"arn:aws:iam::{self.ctx.account}:policy/{self.names.policy('ErrorsProcessor')}"
+        arn = f"arn:aws:iam::{self.ctx.account}:policy/{policy}"
         version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
         document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"][
             "Document"
         ]
-        if isinstance(document, str):
-            document = json.loads(document)
-        wanted = send_statement(self.names)
-        if any(s.get("Sid") == wanted.sid for s in document["Statement"]):
-            return
-        document["Statement"].append({**wanted.to_dict(), "Resource": self.queue_arn()})
+        return json.loads(document) if isinstance(document, str) else dict(document)
+
+    def replace_policy(self, policy: str, document: dict[str, Any]) -> None:
+        """Make ``document`` the policy's default version (as a learner does with IAM)."""
+        iam = self.client("iam")
+        arn = f"arn:aws:iam::{self.ctx.account}:policy/{policy}"
         for old in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
             if not old["IsDefaultVersion"]:
                 iam.delete_policy_version(PolicyArn=arn, VersionId=old["VersionId"])
         iam.create_policy_version(
             PolicyArn=arn, PolicyDocument=json.dumps(document), SetAsDefault=True
         )
+
+    def allow_send(self) -> None:
+        """Add sqs:SendMessage on the queue to ErrorsProcessorPolicy (as lab5.step2 asks)."""
+        policy = self.names.policy("ErrorsProcessor")
+        document = self.policy_document(policy)
+        wanted = send_statement(self.names)
+        if any(s.get("Sid") == wanted.sid for s in document["Statement"]):
+            return
+        document["Statement"].append({**wanted.to_dict(), "Resource": self.queue_arn()})
+        self.replace_policy(policy, document)
+
+    @property
+    def replicator(self) -> ReplicatorRuns:
+        """lab5.step6's replicator, driven as the notebook drives it."""
+        return self.experiments.replicator
+
+    def update_replicator_mapping(self, **settings: Any) -> None:
+        self.client("lambda").update_event_source_mapping(UUID=self.replicator.uuid, **settings)
 
     def keep_discarded(self) -> None:
         """lab5.step2's mapping and permission half (the quarantiner is separate)."""

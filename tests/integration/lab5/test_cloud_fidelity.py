@@ -168,6 +168,31 @@ def test_destination_on_a_permitted_role_is_accepted(cloud: RunningCloud) -> Non
     assert mapping["DestinationConfig"] == _destination(made["queue"])
 
 
+def test_failure_record_is_lost_when_the_role_can_no_longer_send(cloud: RunningCloud) -> None:
+    """Lambda sends a failure record with the function's role: once the role has lost
+    sqs:SendMessage, the discarded batch's record never reaches the queue."""
+    failing = "def lambda_handler(e, c):\n    raise ValueError('poison')\n"
+    made = _setup(cloud, STREAM_READ, LOGS, SEND, source=failing)
+    lam = cloud.client("lambda")
+    lam.create_event_source_mapping(
+        FunctionName=made["function"],
+        EventSourceArn=made["stream"],
+        StartingPosition="TRIM_HORIZON",
+        MaximumRetryAttempts=0,
+        DestinationConfig=_destination(made["queue"]),
+    )
+    role = lam.get_function_configuration(FunctionName=made["function"])["Role"]
+    cloud.client("iam").put_role_policy(
+        RoleName=role.rsplit("/", 1)[-1],
+        PolicyName="main",
+        PolicyDocument=policy_document(STREAM_READ, LOGS),
+    )
+    cloud.client("dynamodb").put_item(TableName=made["table"], Item={"id": {"S": "poison"}})
+    cloud.wait_idle(60)
+    answer = cloud.client("sqs").receive_message(QueueUrl=made["queue_url"], WaitTimeSeconds=0)
+    assert answer.get("Messages", []) == []
+
+
 def test_powertools_batch_processor_runs_locally(cloud: RunningCloud) -> None:
     """A handler using aws_lambda_powertools' BatchProcessor runs in the local runtime and its
     partial batch response reaches the engine: only the poison record is reported failed."""

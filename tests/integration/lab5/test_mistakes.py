@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
+from labkit.lab.replication import functions as replication_code
 from labkit.lab.stream_errors import code
 
 from .conftest import Lab5
@@ -234,3 +235,63 @@ def test_window_not_written(lab5: Lab5) -> None:
         "ErrorsProcessor", changed(WINDOW, 'if event.get("isFinalInvokeForWindow"):', "if False:")
     )
     assert "lab5-window-not-written" in codes_of(lab5, "lab5.step5")
+
+
+# ---- lab5.step6 ------------------------------------------------------------------------------
+def test_replicator_bisect_off(lab5: Lab5) -> None:
+    """Bounded retries and a destination, but no bisect: the rows after the poison are lost."""
+    lab5.provision("lab5.step6", solved=True)
+    lab5.update_replicator_mapping(BisectBatchOnFunctionError=False)
+    assert "lab5-replicator-bisect-off" in codes_of(lab5, "lab5.step6")
+
+
+def test_replicator_destination_missing(lab5: Lab5) -> None:
+    """Retries and bisect without a destination: the poison row leaves no trace."""
+    lab5.provision("lab5.step6")
+    lab5.update_replicator_mapping(MaximumRetryAttempts=2, BisectBatchOnFunctionError=True)
+    assert "lab5-replicator-destination-missing" in codes_of(lab5, "lab5.step6")
+
+
+def test_replicator_destination_wrong(lab5: Lab5) -> None:
+    """The replicator's failures sent to lab5.step2's queue (which its role was allowed)."""
+    lab5.provision("lab5.step6", solved=True)
+    policy = lab5.names.replication.policy
+    document = lab5.policy_document(policy)
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": lab5.queue_arn()}
+    )
+    lab5.replace_policy(policy, document)
+    lab5.update_replicator_mapping(
+        DestinationConfig={"OnFailure": {"Destination": lab5.queue_arn()}}
+    )
+    assert "lab5-replicator-destination-wrong" in codes_of(lab5, "lab5.step6")
+
+
+def test_replicator_destination_refused_without_permission(lab5: Lab5) -> None:
+    """Lambda refuses an on-failure queue that the replicator's role cannot send to."""
+    lab5.provision("lab5.step6")
+    with pytest.raises(ClientError) as refused:
+        lab5.update_replicator_mapping(
+            DestinationConfig={"OnFailure": {"Destination": lab5.replicator.queue_arn()}}
+        )
+    assert "SendMessage" in str(refused.value)
+
+
+def test_replicator_cannot_send(lab5: Lab5) -> None:
+    """The destination is right but the policy lost sqs:SendMessage afterwards."""
+    lab5.provision("lab5.step6", solved=True)
+    policy = lab5.names.replication.policy
+    document = lab5.policy_document(policy)
+    document["Statement"] = [s for s in document["Statement"] if "sqs:SendMessage" not in str(s)]
+    lab5.replace_policy(policy, document)
+    assert "lab5-replicator-cannot-send" in codes_of(lab5, "lab5.step6")
+
+
+def test_replicator_swallows(lab5: Lab5) -> None:
+    """A replicator that catches its errors (lab 05's starter) loses the poison row."""
+    lab5.provision("lab5.step6", solved=True)
+    starter = replication_code.package()
+    lab5.client("lambda").update_function_code(
+        FunctionName=lab5.names.replication.function, ZipFile=starter.zip_bytes
+    )
+    assert "lab5-replicator-swallows" in codes_of(lab5, "lab5.step6")
