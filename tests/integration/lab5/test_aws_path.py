@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 def test_aws_settings_provision_converge_and_check(cloud: RunningCloud) -> None:
     """With the aws backend's settings the finished lab 5 is built under labkit- names, a
-    second plan is empty, and a check waits by watching the invocation log (no wait_idle)."""
+    second plan is empty, and checks wait by watching what the mappings leave behind (the
+    invocation log; the replica and the queue) instead of the local cloud's idle signal."""
     aws = cloud.workshop(backend="aws")
     assert aws.settings == LabSettings.for_backend("aws")
     names = StreamErrorsNames(aws.settings.prefix)
@@ -32,6 +33,8 @@ def test_aws_settings_provision_converge_and_check(cloud: RunningCloud) -> None:
         assert report.passed, str(report)
         aws.provision(last, solved=True)
         assert aws.plan(last, solved=True).empty
+        report = run_check(last, ctx)
+        assert report.passed, str(report)
         found = aws.client("lambda").get_function_configuration(FunctionName=names.processor)
         assert [layer["Arn"].split(":")[-2] for layer in found["Layers"]] == [
             "AWSLambdaPowertoolsPythonV3-python312-x86_64"

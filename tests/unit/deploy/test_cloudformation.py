@@ -8,6 +8,7 @@ import cfnlint.api
 import pytest
 
 from labkit.deploy.cloudformation import logical_id, template
+from labkit.lab.course import PARTS
 from labkit.lab.names import LabSettings
 from labkit.lab.stack import lab_stack
 from labkit.lab.steps import FINISHED, STEPS
@@ -32,6 +33,14 @@ def test_every_step_start_is_lint_clean(step: object) -> None:
     """The template of each step's start state passes cfn-lint too."""
     document = template(lab_stack(step.start, LabSettings.for_backend("aws")))  # type: ignore[attr-defined]
     assert lint(document) == []
+
+
+@pytest.mark.parametrize("part", PARTS, ids=lambda p: p.key)
+def test_every_finished_lab_exports_lint_clean(part: object) -> None:
+    """Each lab's finished stack (lab 5 with its replicator and two queues, ...) exports to
+    a template without cfn-lint findings."""
+    stack = part.stack(LabSettings.for_backend("aws"), None)  # type: ignore[attr-defined]
+    assert lint(template(stack)) == []
 
 
 def test_template_has_every_lab_resource() -> None:
