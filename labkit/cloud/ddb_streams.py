@@ -7,7 +7,9 @@ moto's shard differs from AWS in ways a streams workshop cannot live with. This 
 - stamps records with the table's region;
 - never hands records to moto's own Lambda delivery, which would clear the shard;
 - drops records older than the 24-hour retention, so memory stays bounded;
-- keeps each record as compact JSON, a fraction of the memory of moto's nested dicts;
+- keeps each record as compact JSON, a fraction of the memory of moto's nested dicts, and
+  compresses it against the shard's first record (records of one table share most of their
+  text), so that the 24 hours of records a busy table keeps take a fifth of that again;
 - tells a listener (the event source mapping engine) the moment a record is written.
 """
 
@@ -17,6 +19,7 @@ import contextlib
 import json
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -51,14 +54,71 @@ def one_record_per_call() -> Iterator[None]:
         shard.append_change(old, new)
 
 
+#: zlib settings for stream records: a 2 KB window (room for the preset dictionary and a
+#: record), little memory for the compressor, raw deflate (no header or checksum per record).
+_WINDOW_BITS = -11
+_WINDOW = 2**11
+_MEMORY_LEVEL = 2
+_LEVEL = 6
+
+
+class RecordPacker:
+    """Compresses one shard's records against a preset dictionary, the shard's first record.
+
+    Records of one table differ in their values but share their envelope, attribute names and
+    much of their shape, so a record compresses to about a fifth of its JSON. Each record is
+    compressed on its own: any record can be read without the others.
+    """
+
+    __slots__ = ("zdict",)
+
+    def __init__(self, zdict: bytes) -> None:
+        self.zdict = zdict[-_WINDOW:]
+
+    def __getstate__(self) -> bytes:
+        return self.zdict
+
+    def __setstate__(self, state: bytes) -> None:
+        self.zdict = state
+
+    def pack(self, data: bytes) -> bytes:
+        compressor = zlib.compressobj(
+            _LEVEL, zlib.DEFLATED, _WINDOW_BITS, _MEMORY_LEVEL, zlib.Z_DEFAULT_STRATEGY, self.zdict
+        )
+        return compressor.compress(data) + compressor.flush()
+
+    def unpack(self, packed: bytes) -> bytes:
+        decompressor = zlib.decompressobj(_WINDOW_BITS, self.zdict)
+        return decompressor.decompress(packed) + decompressor.flush()
+
+
 class StoredRecord:
-    """One stream record, kept as the JSON that readers receive anyway."""
+    """One stream record, kept as the JSON that readers receive anyway (compressed when the
+    shard gives a packer)."""
 
-    __slots__ = ("created", "encoded")
+    __slots__ = ("created", "packed", "packer")
 
-    def __init__(self, record: dict[str, Any]) -> None:
+    def __init__(self, record: dict[str, Any], packer: RecordPacker | None = None) -> None:
         self.created = float(record["dynamodb"]["ApproximateCreationDateTime"])
-        self.encoded = dynamo_json_dump(record).encode()
+        encoded = dynamo_json_dump(record).encode()
+        self.packer = packer
+        self.packed = encoded if packer is None else packer.pack(encoded)
+
+    @property
+    def encoded(self) -> bytes:
+        """The record's JSON."""
+        return self.packed if self.packer is None else self.packer.unpack(self.packed)
+
+    def __getstate__(self) -> tuple[float, bytes, RecordPacker | None]:
+        return (self.created, self.packed, self.packer)
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, tuple) and len(state) == 2 and isinstance(state[1], dict):
+            # Written before records were compressed: (None, {"created": …, "encoded": …}).
+            slots = state[1]
+            self.created, self.packed, self.packer = slots["created"], slots["encoded"], None
+            return
+        self.created, self.packed, self.packer = state
 
     def to_json(self) -> dict[str, Any]:
         """The record as a new dict (callers may change it freely)."""
@@ -79,6 +139,7 @@ class LabkitStreamShard(StreamShard):  # type: ignore[misc]
         self.id = f"shardId-{created_ms:020d}-{abs(hash((table.name, created_ms))) % 16**8:08x}"
         self.view_type: str = table.stream_specification["StreamViewType"]
         self.trimmed = 0
+        self.packer: RecordPacker | None = None
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # Snapshots written before records were stored compactly hold moto's records.
@@ -86,6 +147,7 @@ class LabkitStreamShard(StreamShard):  # type: ignore[misc]
             item if isinstance(item, StoredRecord) else StoredRecord(item.record)
             for item in state.get("items", [])
         ]
+        state.setdefault("packer", None)
         self.__dict__.update(state)
 
     # The first sequence number still held moves forward as old records are trimmed, so that
@@ -133,7 +195,7 @@ class LabkitStreamShard(StreamShard):  # type: ignore[misc]
         )
         record.record["awsRegion"] = self.table.region_name
         record.record["dynamodb"]["ApproximateCreationDateTime"] = time.time()
-        self.items.append(StoredRecord(record.record))
+        self.items.append(StoredRecord(record.record, self._packer(record.record)))
         self._trim()
         if record_listener is not None:
             record_listener(self.stream_arn)
@@ -148,8 +210,15 @@ class LabkitStreamShard(StreamShard):  # type: ignore[misc]
             change["ApproximateCreationDateTime"] = float(
                 change["ApproximateCreationDateTime"]
             ) - float(seconds)
-            self.items[index] = StoredRecord(record)
+            self.items[index] = StoredRecord(record, stored.packer)
         return len(self.items)
+
+    def _packer(self, first: dict[str, Any]) -> RecordPacker:
+        """The shard's packer, made from ``first`` (the record about to be stored) if the
+        shard has none yet."""
+        if self.packer is None:
+            self.packer = RecordPacker(dynamo_json_dump(first).encode())
+        return self.packer
 
     def truncate(self, length: int) -> None:
         """Forget records appended after ``length`` (a cancelled transaction)."""
