@@ -63,12 +63,28 @@ def item_of(spec: str | Mapping[str, Any]) -> dict[str, Any]:
 
 
 class MappingDriver:
-    """Finding, pausing and resuming one mapping; subclasses say which (:meth:`mapping`)."""
+    """Finding, pausing, resuming and waiting for one mapping of lab 5 on one backend;
+    subclasses say which (:meth:`mapping`) and what its progress looks like (:meth:`_progress`).
 
-    client: ClientFactory
-    _wait_idle: Callable[[float], None] | None
-    _sleep: Callable[[float], None]
-    _clock: Callable[[], float]
+    ``client`` makes boto3 clients; ``wait_idle`` is the local cloud's idle wait (None on
+    AWS, where waits watch the mapping's progress instead).
+    """
+
+    def __init__(
+        self,
+        client: ClientFactory,
+        settings: LabSettings,
+        *,
+        wait_idle: Callable[[float], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.names = StreamErrorsNames(settings.prefix)
+        self._wait_idle = wait_idle
+        self._sleep = sleep
+        self._clock = clock
 
     def mapping(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -162,13 +178,8 @@ class Experiments(MappingDriver):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.names = StreamErrorsNames(settings.prefix)
-        self._wait_idle = wait_idle
+        super().__init__(client, settings, wait_idle=wait_idle, sleep=sleep, clock=clock)
         self._backdate = backdate
-        self._sleep = sleep
-        self._clock = clock
 
     @classmethod
     def from_lab(cls, lab: Any) -> Experiments:

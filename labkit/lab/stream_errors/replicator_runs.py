@@ -17,7 +17,6 @@ from labkit.lab.names import LabSettings
 
 from . import observe
 from .experiments import MappingDriver
-from .names import StreamErrorsNames
 from .observe import ClientFactory, FailureRecord
 
 #: The value of ``GSI_1_PK`` for healthy rows (the replica's index groups rows by host).
@@ -56,13 +55,8 @@ class ReplicatorRuns(MappingDriver):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client = client
-        self.settings = settings
-        self.names = StreamErrorsNames(settings.prefix)
+        super().__init__(client, settings, wait_idle=wait_idle, sleep=sleep, clock=clock)
         self.lab05 = self.names.replication
-        self._wait_idle = wait_idle
-        self._sleep = sleep
-        self._clock = clock
 
     # -- the mapping -------------------------------------------------------------------------
     def find_mapping(self) -> dict[str, Any] | None:
