@@ -9,15 +9,14 @@ one batch and every run shows the same batches.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
-from labkit.lab.names import LabSettings
+from labkit.lab.replication.names import ReplicationNames
 
 from . import observe
 from .experiments import MappingDriver
-from .observe import ClientFactory, FailureRecord
+from .observe import FailureRecord
 
 #: The value of ``GSI_1_PK`` for healthy rows (the replica's index groups rows by host).
 HOST_KEY = "host#lab5.example.org"
@@ -46,17 +45,10 @@ class ReplicatorRuns(MappingDriver):
     """lab5.step6's replicator on one backend: ``put`` rows, ``settle``, then look at
     ``replicated()``, ``failures()`` and what each failure ``discarded``."""
 
-    def __init__(
-        self,
-        client: ClientFactory,
-        settings: LabSettings,
-        *,
-        wait_idle: Callable[[float], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(client, settings, wait_idle=wait_idle, sleep=sleep, clock=clock)
-        self.lab05 = self.names.replication
+    @property
+    def lab05(self) -> ReplicationNames:
+        """The names of lab 05's copy (``errors-logfile``, ``errors-ddbreplica_lambda`` ...)."""
+        return self.names.replication
 
     # -- the mapping -------------------------------------------------------------------------
     def find_mapping(self) -> dict[str, Any] | None:
