@@ -9,4 +9,6 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+# A broken dependency can make every test wait out its timeout: stop after 10 failures, with
+# their tracebacks (pass --maxfail=0 to see them all).
+exec .venv/bin/python -m pytest --maxfail=10 "$@"
