@@ -10,6 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from labkit.cloud import control
 from labkit.testing import RunningCloud, make_zip
 
 from .conftest import MakePipeline, create_role, policy, wait_idle
@@ -544,10 +545,12 @@ def test_status_reports_each_invocation_and_iterator_age(make_pipeline: MakePipe
 @pytest.mark.slow
 def test_records_older_than_maximum_age_are_discarded(make_pipeline: MakePipeline) -> None:
     """A batch still failing when its oldest record passes MaximumRecordAgeInSeconds is
-    discarded with condition RecordAgeExceeded (ages come from ApproximateCreationDateTime)."""
+    discarded with condition RecordAgeExceeded (ages come from ApproximateCreationDateTime).
+    The record is backdated to 56 s old, so that its batch fails a few times before it is 60."""
     pipeline = make_pipeline(mode="always-fail")
     url, queue_arn = sqs_queue(pipeline.cloud)
     pipeline.put("old")
+    assert control.backdate_stream(pipeline.cloud.endpoint, pipeline.stream_arn, 56) == 1
     pipeline.map(
         BatchSize=10,
         MaximumRecordAgeInSeconds=60,
