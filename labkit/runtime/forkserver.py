@@ -132,13 +132,14 @@ class _Template:
         with self.lock:
             if self.ready or self.broken:
                 return self.ready
-            readable, _, _ = select.select([self.control], [], [], _READY_SECONDS)
             data = b""
-            if readable:
-                with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, ValueError):  # ValueError: closed meanwhile
+                readable, _, _ = select.select([self.control], [], [], _READY_SECONDS)
+                if readable:
                     data = self.control.recv(1 << 20)
             if not data:
-                log.warning("a fork server template did not answer")
+                if not self.broken:  # (a template stopped while starting says nothing)
+                    log.warning("a fork server template did not answer")
                 self.broken = True
                 return False
             greeting = json.loads(data)
@@ -174,7 +175,12 @@ class _Template:
 
     def close(self) -> None:
         self.broken = True
+        # Shut the socket down before closing it: a thread waiting for the greeting (a
+        # template stopped while it was still starting) then wakes at once, where a plain
+        # close would leave it waiting out the whole _READY_SECONDS.
         with contextlib.suppress(OSError):
+            self.control.shutdown(socket.SHUT_RDWR)
+        with self.lock, contextlib.suppress(OSError):
             self.control.close()
         if self.proc is not None:
             try:

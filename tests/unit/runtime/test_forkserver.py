@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 
 import psutil
 
 from labkit.runtime import Runtime
+from labkit.runtime.forkserver import _EXIT_SECONDS, _Template
 
 from .conftest import MakeSpec, payload
 
@@ -222,3 +226,22 @@ def test_own_home_gets_a_fresh_interpreter(tmp_path: Path, make_spec: MakeSpec) 
             )
         )
     assert seen["services"] is True and seen["forked"] is False
+
+
+def test_a_template_stopped_while_starting_releases_its_waiter() -> None:
+    """A template stopped before its greeting (the oldest, pushed out by a burst of new
+    environments) wakes the thread waiting for it at once, before its process has even been
+    made to exit: that environment starts cold instead of waiting out the greeting's minute."""
+    deaf = [sys.executable, "-c", "import time; time.sleep(60)"]  # never greets, never exits
+    template = _Template(0, deaf, dict(os.environ))
+    answers: list[bool] = []
+    waiter = threading.Thread(target=lambda: answers.append(template.await_ready()))
+    waiter.start()
+    while not template.lock.locked():  # the waiter is inside await_ready
+        time.sleep(0.01)
+    closing = threading.Thread(target=template.close)
+    closing.start()
+    waiter.join(timeout=_EXIT_SECONDS / 2)  # the process gets _EXIT_SECONDS before a kill
+    assert answers == [False]
+    closing.join()
+    assert template.pid is None
