@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-# A broken dependency can make every test wait out its timeout: stop after 10 failures, with
-# their tracebacks (pass --maxfail=0 to see them all).
-exec .venv/bin/python -m pytest --maxfail=10 "$@"
+# Two test processes (pytest-xdist), one per core of the reference machine: most tests wait on a
+# local cloud in another process, so two halve the wall time. A module stays in one process (its
+# fixtures are shared). A broken dependency can make every test wait out its timeout: stop after
+# 10 failures, with their tracebacks (pass --maxfail=0 to see them all, -n 0 for one process).
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --maxfail=10 "$@"
