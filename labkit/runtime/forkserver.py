@@ -176,8 +176,8 @@ class _Template:
     def close(self) -> None:
         self.broken = True
         # Shut the socket down before closing it: a thread waiting for the greeting (a
-        # template stopped while it was still starting) then wakes at once, where a plain
-        # close would leave it waiting out the whole _READY_SECONDS.
+        # template stopped while it was still starting) then wakes at once. After a plain
+        # close it waits for the template's end to close, up to the whole _READY_SECONDS.
         with contextlib.suppress(OSError):
             self.control.shutdown(socket.SHUT_RDWR)
         with self.lock, contextlib.suppress(OSError):
