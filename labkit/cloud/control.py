@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,18 @@ def choose_port(data_dir: Path, port: int | None) -> int:
     return chosen
 
 
+def server_env(parent: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The cloud process's environment: this one's, with glibc's malloc held to two arenas.
+
+    The cloud's request threads would otherwise each get an arena of their own, and a long
+    session keeps their free space: about 17 MB more after a 10,000-trade round. The cloud's
+    threads share one GIL, so they gain nothing from more arenas. A value already set wins.
+    """
+    env = dict(os.environ if parent is None else parent)
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    return env
+
+
 def start(
     port: int | None,
     data_dir: Path,
@@ -207,6 +219,7 @@ def start(
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
+            env=server_env(),
         )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

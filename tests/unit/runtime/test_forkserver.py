@@ -9,9 +9,12 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from labkit.runtime import Runtime
-from labkit.runtime.forkserver import _EXIT_SECONDS, _Template
+from labkit.runtime.bootstrap import interpreter_command, package_dir
+from labkit.runtime.environment import template_env
+from labkit.runtime.forkserver import _EXIT_SECONDS, ForkServer, _Template
 
 from .conftest import MakeSpec, payload
 
@@ -245,3 +248,24 @@ def test_a_template_stopped_while_starting_releases_its_waiter() -> None:
     assert answers == [False]
     closing.join()
     assert template.pid is None
+
+
+def test_a_spare_template_nobody_uses_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The template started ahead when a function needed a second environment is stopped once
+    it has stood unused for a while; one a function took meanwhile keeps running."""
+    monkeypatch.setattr(ForkServer, "SPARE_IDLE_SECONDS", 0.5)
+    server = ForkServer(
+        package_dir=package_dir(), command=interpreter_command(), env=template_env()
+    )
+    try:
+        first, second = server._choose("fn"), server._choose("fn")  # and a spare, ahead
+        assert first and second and len(server.pids()) == 3
+        server.settle()
+        assert server.pids() == [first.pid, second.pid]
+        third = server._choose("fn")  # a third environment: another spare, ahead
+        fourth = server._choose("fn")  # takes that spare before it is stopped
+        assert third and fourth
+        server.settle()
+        assert server.pids() == [first.pid, second.pid, third.pid, fourth.pid]
+    finally:
+        server.close()
