@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,14 +163,14 @@ def choose_port(data_dir: Path, port: int | None) -> int:
     return chosen
 
 
-def server_env(parent: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env() -> dict[str, str]:
     """The cloud process's environment: this one's, with glibc's malloc held to two arenas.
 
     The cloud's request threads would otherwise each get an arena of their own, and a long
     session keeps their free space: about 17 MB more after a 10,000-trade round. The cloud's
     threads share one GIL, so they gain nothing from more arenas. A value already set wins.
     """
-    env = dict(os.environ if parent is None else parent)
+    env = dict(os.environ)
     env.setdefault("MALLOC_ARENA_MAX", "2")
     return env
 

@@ -16,8 +16,9 @@ import datetime
 from collections.abc import Callable
 from typing import Any
 
+from .moto_slots import set_fields
+
 _Restore = Callable[[], None]
-_EPOCH = datetime.datetime(1970, 1, 1)
 
 
 class CompactRecord:
@@ -63,8 +64,9 @@ class CompactRecord:
 
     @property
     def created_at(self) -> float:
-        delta = self._arrival - _EPOCH
-        return (delta.days * 86400) + (delta.seconds + (delta.microseconds / 1e6))
+        from moto.core.utils import unix_time
+
+        return float(unix_time(self._arrival))
 
     def to_json(self) -> dict[str, Any]:
         stored = self._data
@@ -78,9 +80,7 @@ class CompactRecord:
     def __setstate__(self, state: Any) -> None:
         """Load a record pickled by moto's plain class (a saved cloud from before) or this one."""
         if isinstance(state, tuple):
-            _, fields = state
-            for name, value in fields.items():
-                object.__setattr__(self, name, value)
+            set_fields(self, state)
             return
         self.partition_key = state["partition_key"]
         self.data = state["data"]

@@ -20,8 +20,9 @@ from typing import Any
 _Restore = Callable[[], None]
 
 
-def _set_fields(value: Any, state: Any) -> None:
-    """Unpickle a value: a dict of fields (a plain object's) or ``(None, slots)``."""
+def set_fields(value: Any, state: Any) -> None:
+    """Unpickle an object of a slotted copy: a dict of fields (a plain object's, pickled before
+    the copy) or ``(None, slots)``."""
     if isinstance(state, tuple):
         state = {**(state[0] or {}), **state[1]}
     for name, field in state.items():
@@ -37,7 +38,7 @@ def slotted(cls: type) -> type:
         if name not in ("__dict__", "__weakref__", "__slotnames__")
     }
     namespace["__slots__"] = ("type", "value")
-    namespace["__setstate__"] = _set_fields
+    namespace["__setstate__"] = set_fields
     copy = type(cls.__name__, cls.__bases__, namespace)
     copy.__qualname__ = cls.__qualname__
     return copy

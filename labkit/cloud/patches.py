@@ -57,7 +57,7 @@ def install() -> None:
     _keep_sqs_policy_unless_set()
     _make_lambda_storage_picklable()
     _route_moto_lambda_invocations()
-    _share_attribute_name_strings()
+    _share_repeated_strings()
     public_layers.install()
     moto_speedups.install()
 
@@ -237,7 +237,7 @@ SHARED_VALUE_LENGTH = 24
 MAX_SHARED_VALUES = 65_536
 
 
-def _share_attribute_name_strings() -> None:
+def _share_repeated_strings() -> None:
     # Each item keeps the attribute names decoded from its own request's JSON: 100,000 trades
     # would hold 700,000 copies of the same seven names. Interned, each name is kept once.
     # Short string and number values repeat as well (a trade's region, desk, risk type): the
